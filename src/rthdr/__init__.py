@@ -1,0 +1,3 @@
+"""rthdr: real-time handwritten digit recognition."""
+
+__version__ = "1.0.0"

@@ -1,0 +1,57 @@
+"""ONNX export that verifies itself: the ONNX checker, then ONNX Runtime against PyTorch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from rthdr.model import DigitNet
+
+INPUT_NAME = "image"  # (N, 1, 28, 28) float32 pixels in [0, 1], 0 = background
+OUTPUT_NAMES = ("probabilities", "cam")  # (N, 10) softmax; (N, 10, 7, 7) class activation maps
+PARITY_TOLERANCE = 1e-4
+
+
+class ServingGraph(nn.Module):
+    """What the service runs: probabilities plus the class activation maps they come from."""
+
+    def __init__(self, model: DigitNet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        cam = self.model.class_maps(image)
+        return torch.softmax(cam.mean(dim=(2, 3)), dim=1), cam
+
+
+def export_onnx(model: DigitNet, path: str | Path, opset: int = 17) -> float:
+    """Write the ONNX graph (dynamic batch axis) and return its max abs difference from PyTorch."""
+    import onnx
+    import onnxruntime as ort
+
+    graph = ServingGraph(model.eval()).eval()
+    example = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    torch.onnx.export(
+        graph,
+        (example,),
+        str(path),
+        input_names=[INPUT_NAME],
+        output_names=list(OUTPUT_NAMES),
+        dynamic_axes={INPUT_NAME: {0: "batch"}, **{name: {0: "batch"} for name in OUTPUT_NAMES}},
+        opset_version=opset,
+        dynamo=False,
+    )
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    batch = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = [t.numpy() for t in graph(batch)]
+    actual = session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch.numpy()})
+    difference = max(float(np.abs(a - e).max()) for a, e in zip(actual, expected, strict=True))
+    if difference > PARITY_TOLERANCE:
+        raise RuntimeError(f"ONNX export of {path} differs from PyTorch by {difference:.2e}")
+    return difference

@@ -1,0 +1,103 @@
+"""The digit CNN: small enough for sub-millisecond CPU inference, accurate enough for 99.6 %+.
+
+Shape of the network (default config), for a batch of N images:
+    (N, 1, 28, 28) in [0, 1]  -> normalise with the MNIST mean/std
+    stage 1: conv 16                 -> (N, 16, 28, 28) -> max-pool -> (N, 16, 14, 14)
+    stage 2: conv 32, conv 32        -> (N, 32, 14, 14) -> max-pool -> (N, 32, 7, 7)
+    stage 3: conv 64, conv 64, 128   -> (N, 128, 7, 7)  = features
+    head:    1x1 conv to 10 classes  -> (N, 10, 7, 7)   = class activation maps (CAM)
+             global average pool     -> (N, 10)         = logits
+A 1x1 convolution followed by global average pooling is exactly "GAP then linear", so the class
+activation maps come for free from the same computation that produces the logits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    # Output channels of each 3x3 conv (+BN+ReLU), grouped into stages; a 2x2 max-pool
+    # separates consecutive stages, so three stages take 28x28 down to 7x7.
+    stages: tuple[tuple[int, ...], ...] = ((16,), (32, 32), (64, 64, 128))
+    dropout: float = 0.1  # after each pooling and before the classifier
+    num_classes: int = 10
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        stages = tuple(tuple(int(c) for c in stage) for stage in data["stages"])
+        return cls(stages=stages, dropout=float(data["dropout"]), num_classes=int(data["num_classes"]))
+
+
+def conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class DigitNet(nn.Module):
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or ModelConfig()
+        layers: list[nn.Module] = []
+        channels = 1
+        for index, stage in enumerate(self.config.stages):
+            if index > 0:
+                layers += [nn.MaxPool2d(2), nn.Dropout(self.config.dropout)]
+            for out_channels in stage:
+                layers.append(conv_bn_relu(channels, out_channels))
+                channels = out_channels
+        layers.append(nn.Dropout(self.config.dropout))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Conv2d(channels, self.config.num_classes, 1)
+        self.register_buffer("mean", torch.tensor(MNIST_MEAN), persistent=False)
+        self.register_buffer("std", torch.tensor(MNIST_STD), persistent=False)
+
+    def class_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1, 28, 28) pixels in [0, 1] -> (N, classes, 7, 7) class activation maps."""
+        return self.classifier(self.features((x - self.mean) / self.std))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1, 28, 28) pixels in [0, 1] -> (N, classes) logits."""
+        return self.class_maps(x).mean(dim=(2, 3))
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_macs(model: DigitNet, size: int = 28) -> int:
+    """Multiply-accumulates of one forward pass (convolutions only; the rest is negligible)."""
+    macs = 0
+    for module in model.modules():
+        if isinstance(module, nn.MaxPool2d):
+            size //= 2
+        elif isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            macs += size * size * module.in_channels * module.out_channels * kh * kw // module.groups
+    return macs
+
+
+def save_checkpoint(model: DigitNet, path: str, **extra: Any) -> None:
+    """A checkpoint carries the config beside the weights so it can be rebuilt from the file alone."""
+    torch.save({"config": model.config.to_dict(), "state_dict": model.state_dict(), **extra}, path)
+
+
+def load_checkpoint(path: str) -> tuple[DigitNet, dict[str, Any]]:
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = DigitNet(ModelConfig.from_dict(checkpoint["config"]))
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval(), checkpoint
