@@ -1,0 +1,185 @@
+"""The `rthdr` command: parses arguments, calls the library, prints results. No logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from rthdr.data import DataError
+from rthdr.inference import ModelError
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show every flag's default, and keep the examples' line breaks."""
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with the four MNIST IDX files (.gz or raw); "
+        "else $RTHDR_DATA_DIR, else ~/.cache/rthdr/mnist",
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from rthdr.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        limit=args.limit,
+        patience=args.patience,
+        elastic_px=args.elastic,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    metrics = train(cfg, args.out, args.data_dir)
+    print(
+        f"best validation accuracy {100 * metrics['val_accuracy']:.2f} % at epoch {metrics['best_epoch']} "
+        f"({metrics['parameters']:,} parameters, {metrics['train_seconds']:.0f} s)\n"
+        f"wrote {args.out}/model.pt, model.onnx, metrics.json, training_curves.png"
+    )
+    return 0
+
+
+def add_model(parser: argparse.ArgumentParser) -> None:
+    from rthdr.inference import DEFAULT_MODEL
+
+    parser.add_argument("--model", default=os.environ.get("RTHDR_MODEL") or str(DEFAULT_MODEL),
+                        help="ONNX model file (also $RTHDR_MODEL)")
+
+
+def cmd_data_download(args: argparse.Namespace) -> int:
+    from rthdr.data import MIRRORS, download_mnist
+
+    directory = download_mnist(args.data_dir, tuple(args.mirror or MIRRORS), progress=not args.quiet)
+    print(f"MNIST is ready in {directory} (four files, SHA-256 verified)")
+    return 0
+
+
+def cmd_data_verify(args: argparse.Namespace) -> int:
+    from rthdr.data import load_mnist, resolve_data_dir
+
+    for split in ("train", "test"):
+        images, labels = load_mnist(split, args.data_dir)
+        print(f"{split}: {len(images):,} images, {len(labels):,} labels, SHA-256 verified")
+    print(f"MNIST in {resolve_data_dir(args.data_dir)} is complete")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from rthdr.evaluate import evaluate, write_report
+    from rthdr.inference import Classifier
+
+    evaluation, images, _, _ = evaluate(Classifier(args.model), args.data_dir, args.limit)
+    paths = write_report(evaluation, images, args.out)
+    print(f"model {evaluation.model} ({evaluation.version}) on {evaluation.test_images:,} MNIST test images")
+    print(f"accuracy {100 * evaluation.accuracy:.2f} % through the serving preprocessing "
+          f"({evaluation.errors} errors); {100 * evaluation.raw_accuracy:.2f} % on the raw test tensors")
+    print("digit      " + " ".join(f"{d:>6}" for d in range(10)))
+    print("recall %   " + " ".join(f"{100 * a:6.2f}" for a in evaluation.per_class_accuracy))
+    print("precision %" + " ".join(f"{100 * p:6.2f}" for p in evaluation.per_class_precision))
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from rthdr.predict import predict_files
+
+    results = predict_files(args.images, args.model)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        for result in results:
+            print(result.describe())
+    return 0 if all(r.error is None for r in results) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rthdr",
+        description="Real-time handwritten digit recognition: train, evaluate, predict and serve.",
+        formatter_class=HelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train",
+        help="train the CNN on MNIST and export it to ONNX",
+        formatter_class=HelpFormatter,
+        description="Train the CNN with augmentation, pick the best epoch on a validation split carved "
+        "from the training set, and write model.pt, model.onnx, metrics.json and training_curves.png.",
+        epilog="examples:\n  rthdr train --epochs 1 --limit 2000 --out runs/smoke   # a one-minute check\n"
+        "  rthdr train --out runs/full                            # the shipped model's recipe",
+    )
+    add_data_dir(train)
+    train.add_argument("--out", default="runs/latest", help="output folder")
+    train.add_argument("--epochs", type=int, default=30, help="training epochs")
+    train.add_argument("--batch-size", type=int, default=128, help="images per step")
+    train.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle schedule)")
+    train.add_argument("--limit", type=int, default=None, help="train on only this many images")
+    train.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs")
+    train.add_argument("--elastic", type=float, default=0.8, help="elastic distortion in pixels (0 = off)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (data split, init, augmentation)")
+    train.add_argument("--threads", type=int, default=0, help="CPU threads for PyTorch (0 = all)")
+    train.set_defaults(handler=cmd_train)
+
+    data = commands.add_parser("data", help="download or verify the MNIST files", formatter_class=HelpFormatter)
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    download = data_commands.add_parser(
+        "download", help="fetch MNIST from the public mirrors and verify it", formatter_class=HelpFormatter
+    )
+    add_data_dir(download)
+    download.add_argument("--mirror", action="append", help="base URL to fetch from (repeatable); "
+                          "default: the public mirrors torchvision uses")
+    download.add_argument("--quiet", action="store_true", help="no progress bars")
+    download.set_defaults(handler=cmd_data_download)
+    verify = data_commands.add_parser("verify", help="check the four files' SHA-256 sums",
+                                      formatter_class=HelpFormatter)
+    add_data_dir(verify)
+    verify.set_defaults(handler=cmd_data_verify)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="measure a model on the MNIST test set",
+        formatter_class=HelpFormatter,
+        description="Run the ONNX model on the 10,000 MNIST test images, each through the same "
+        "preprocessing the service uses, and write report.json, confusion_matrix.png and misclassified.png.",
+    )
+    add_data_dir(evaluate)
+    add_model(evaluate)
+    evaluate.add_argument("--out", default="reports/evaluation", help="output folder")
+    evaluate.add_argument("--limit", type=int, default=None, help="only the first N test images")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    predict = commands.add_parser(
+        "predict",
+        help="read the digit in image files",
+        formatter_class=HelpFormatter,
+        description="Print the digit and confidence for each image (PNG, JPEG, WebP, BMP, GIF): a photo "
+        "of a digit on paper, a screenshot, or a 28x28 MNIST-style image.",
+        epilog="examples:\n  rthdr predict digit.png\n  rthdr predict --json scans/*.jpg",
+    )
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    predict.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_model(predict)
+    predict.set_defaults(handler=cmd_predict)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (DataError, ModelError) as exc:
+        print(f"rthdr: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The model at serving time: an ONNX Runtime session, no PyTorch.
+
+The graph takes (N, 1, 28, 28) pixels in [0, 1] and returns the class probabilities and the class
+activation maps (see rthdr.model); a batch of any size runs in one call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+# The shipped model, in the repository's models/ folder (the Docker image sets RTHDR_MODEL instead).
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "digitnet.onnx"
+UNCERTAIN_BELOW = 0.7  # confidence under which a prediction is flagged "uncertain" (see README)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    digit: int
+    confidence: float
+    probabilities: np.ndarray  # (10,)
+    cam: np.ndarray  # (7, 7) class activation map of the predicted digit
+
+    @property
+    def uncertain(self) -> bool:
+        return self.confidence < UNCERTAIN_BELOW
+
+
+class ModelError(RuntimeError):
+    """The model file is missing or unusable."""
+
+
+class Classifier:
+    def __init__(self, path: str | Path = DEFAULT_MODEL, threads: int = 1) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"model file {self.path} not found: pass --model or set RTHDR_MODEL")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads  # one thread per worker: workers scale, threads contend
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own exception types for a bad file
+            raise ModelError(f"cannot load {self.path} as an ONNX model: {exc}") from exc
+        self.input_name = self.session.get_inputs()[0].name
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def version(self) -> str:
+        """The first 12 hex digits of the file's SHA-256: changes whenever the weights do."""
+        return self.sha256[:12]
+
+    @cached_property
+    def card(self) -> dict[str, Any]:
+        """The model card JSON beside the model file, or the facts the file itself gives."""
+        card_path = self.path.with_suffix(".card.json")
+        card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        return {**card, "name": self.name, "version": self.version, "sha256": self.sha256}
+
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 28, 28) float32 in [0, 1] -> probabilities (N, 10) and class maps (N, 10, 7, 7)."""
+        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 1, 28, 28)
+        probabilities, cam = self.session.run(None, {self.input_name: batch})
+        return probabilities, cam
+
+    def predict(self, images: np.ndarray) -> list[Prediction]:
+        probabilities, cam = self.run(images)
+        digits = probabilities.argmax(axis=1)
+        return [
+            Prediction(int(d), float(p[d]), p, c[d]) for d, p, c in zip(digits, probabilities, cam, strict=True)
+        ]
+
+    def predict_all(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+        """Probabilities (N, 10) for a large set, in batches to bound memory."""
+        return np.concatenate([self.run(images[i : i + batch_size])[0] for i in range(0, len(images), batch_size)])

@@ -1,0 +1,59 @@
+"""Reading digits from image files, for the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rthdr.decode import InputError
+from rthdr.inference import Classifier, Prediction
+from rthdr.pipeline import prepare_image
+
+
+@dataclass
+class FileResult:
+    path: str
+    prediction: Prediction | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.prediction is None:
+            return {"file": self.path, "error": self.error}
+        p = self.prediction
+        return {
+            "file": self.path,
+            "digit": p.digit,
+            "confidence": round(p.confidence, 4),
+            "uncertain": p.uncertain,
+            "probabilities": [round(float(x), 4) for x in p.probabilities],
+        }
+
+    def describe(self) -> str:
+        if self.prediction is None:
+            return f"{self.path}: error: {self.error}"
+        p = self.prediction
+        flag = "  (uncertain)" if p.uncertain else ""
+        return f"{self.path}: {p.digit}  confidence {100 * p.confidence:.1f} %{flag}"
+
+
+def predict_files(paths: list[str], model: str | Path) -> list[FileResult]:
+    """Each file is decoded and preprocessed on its own; the good ones go to the model as one batch."""
+    classifier = Classifier(model)
+    results = [FileResult(path) for path in paths]
+    inputs: list[np.ndarray] = []
+    readable: list[FileResult] = []
+    for result in results:
+        try:
+            inputs.append(prepare_image(Path(result.path).read_bytes()).model_input)
+            readable.append(result)
+        except InputError as exc:
+            result.error = exc.message
+        except OSError as exc:
+            result.error = f"cannot read the file: {exc.strerror or exc}"
+    if inputs:
+        for result, prediction in zip(readable, classifier.predict(np.stack(inputs)), strict=True):
+            result.prediction = prediction
+    return results
