@@ -1,0 +1,26 @@
+"""Named dependencies the routes declare; tests can override any of them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from rthdr.api.batcher import Predictor
+from rthdr.api.settings import Settings, get_settings
+from rthdr.inference import Classifier
+
+
+def get_predictor(request: Request) -> Predictor:
+    predictor: Predictor = request.app.state.predictor
+    return predictor
+
+
+def get_classifier(request: Request) -> Classifier:
+    classifier: Classifier = request.app.state.predictor.classifier
+    return classifier
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PredictorDep = Annotated[Predictor, Depends(get_predictor)]
+ClassifierDep = Annotated[Classifier, Depends(get_classifier)]

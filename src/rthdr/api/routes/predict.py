@@ -1,0 +1,53 @@
+"""POST /api/v1/predict: one digit from an image."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from rthdr.api.dependencies import PredictorDep, SettingsDep
+from rthdr.api.inputs import REQUEST_BODY, read_image
+from rthdr.api.metrics import PREDICTIONS
+from rthdr.api.schemas import ModelRef, PredictResponse, Timing, error_responses
+from rthdr.pipeline import png_data_url, prepare
+
+router = APIRouter(prefix="/api/v1", tags=["recognition"])
+
+
+@router.post(
+    "/predict",
+    response_model=PredictResponse,
+    summary="Recognise one handwritten digit",
+    description="Send the image as a multipart file field `image`, as JSON `{\"image\": \"data:image/png;"
+    "base64,...\"}` (what a canvas gives), as JSON `{\"pixels\": [[28 rows of 28 values 0-255]]}` with "
+    "0 = background, or as raw image bytes with an image/* Content-Type. Any polarity, size or "
+    "position of the digit works: the image goes through MNIST-style preprocessing first.",
+    openapi_extra=REQUEST_BODY,
+    responses=error_responses(400, 413, 415, 422),
+)
+async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep) -> PredictResponse:
+    started = time.perf_counter()
+    image = await read_image(request)
+    prepared = await run_in_threadpool(prepare, image, settings.max_image_pixels)
+    inference_started = time.perf_counter()
+    (prediction,) = await predictor.predict(prepared.model_input[np.newaxis])
+    inference_ms = (time.perf_counter() - inference_started) * 1000
+    PREDICTIONS.labels(str(prediction.digit)).inc()
+    classifier = predictor.classifier
+    return PredictResponse(
+        digit=prediction.digit,
+        confidence=prediction.confidence,
+        probabilities=prediction.probabilities.tolist(),
+        uncertain=prediction.uncertain,
+        preprocessed=png_data_url(prepared.model_input),
+        model=ModelRef(name=classifier.name, version=classifier.version),
+        timing_ms=Timing(
+            decode=round(prepared.decode_ms, 3),
+            preprocess=round(prepared.preprocess_ms, 3),
+            inference=round(inference_ms, 3),
+            total=round((time.perf_counter() - started) * 1000, 3),
+        ),
+    )

@@ -1,0 +1,79 @@
+"""Typed request and response bodies of API v1; FastAPI turns them into the OpenAPI schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PixelRow = Annotated[list[Annotated[float, Field(ge=0, le=255)]], Field(min_length=28, max_length=28)]
+
+
+class ImageJSON(BaseModel):
+    """One image as JSON: a data URL (what canvas.toDataURL() gives) or 28x28 MNIST-style pixels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str | None = Field(
+        None, description="data:image/png;base64,... (PNG, JPEG, WebP, BMP or GIF), or bare base64",
+        examples=["data:image/png;base64,iVBORw0KGgo..."],
+    )
+    pixels: Annotated[list[PixelRow], Field(min_length=28, max_length=28)] | None = Field(
+        None, description="28 rows of 28 grey levels 0-255, 0 = background (MNIST's convention)"
+    )
+
+    @model_validator(mode="after")
+    def exactly_one(self) -> ImageJSON:
+        if (self.image is None) == (self.pixels is None):
+            raise ValueError("give exactly one of 'image' (a data URL) or 'pixels' (28x28 values)")
+        return self
+
+
+class ModelRef(BaseModel):
+    name: str = Field(description="model file name")
+    version: str = Field(description="first 12 hex digits of the model file's SHA-256")
+
+
+class Timing(BaseModel):
+    decode: float = Field(description="ms spent decoding the image")
+    preprocess: float = Field(description="ms spent on the MNIST preprocessing")
+    inference: float = Field(description="ms from handing the input to the model to getting its answer")
+    total: float = Field(description="ms from reading the request to building the answer")
+
+
+class Prediction(BaseModel):
+    digit: int = Field(ge=0, le=9, description="the most likely digit")
+    confidence: float = Field(ge=0, le=1, description="its probability")
+    probabilities: list[float] = Field(description="probability of each digit 0-9")
+    uncertain: bool = Field(description="true when the confidence is below the documented threshold (0.7)")
+
+
+class PredictResponse(Prediction):
+    preprocessed: str = Field(description="the exact 28x28 model input, as a PNG data URL")
+    model: ModelRef
+    timing_ms: Timing
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. no_digit_found")
+    message: str = Field(description="what went wrong and what to do, for people")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class Status(BaseModel):
+    status: str
+
+
+class ModelCard(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    version: str
+    sha256: str
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer, all with ErrorResponse."""
+    return {status: {"model": ErrorResponse} for status in statuses}

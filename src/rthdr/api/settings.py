@@ -1,0 +1,32 @@
+"""Service settings, typed and read from RTHDR_* environment variables (or passed explicitly)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rthdr.decode import DEFAULT_MAX_PIXELS
+from rthdr.inference import DEFAULT_MODEL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RTHDR_", extra="ignore", protected_namespaces=())
+
+    model: Path = Field(DEFAULT_MODEL, description="ONNX model file")
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(8000, description="port to listen on")
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, description="server processes")
+    onnx_threads: int = Field(1, description="ONNX Runtime threads per worker")
+    max_upload_bytes: int = Field(10 * 1024 * 1024, description="largest request body accepted (413 above)")
+    max_image_pixels: int = Field(DEFAULT_MAX_PIXELS, description="images with more pixels are refused undecoded")
+    batch_window_ms: float = Field(1.0, description="micro-batching: wait up to this long for more requests; 0 = off")
+    max_batch: int = Field(64, description="micro-batching: most images in one model call")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
