@@ -100,6 +100,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0 if all(r.error is None for r in results) else 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rthdr.api.server import serve
+
+    serve(host=args.host, port=args.port, workers=args.workers, model=args.model, reload=args.reload)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rthdr",
@@ -169,6 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print JSON for machines")
     add_model(predict)
     predict.set_defaults(handler=cmd_predict)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the web page and the REST API",
+        formatter_class=HelpFormatter,
+        description="Serve the drawing page at / and the API at /api/v1 (OpenAPI docs at /docs). "
+        "Every RTHDR_* setting can also come from the environment (see the README).",
+        epilog="examples:\n  rthdr serve                          # http://127.0.0.1:8000\n"
+        "  rthdr serve --host 0.0.0.0 --port 80 --workers 4",
+    )
+    serve.add_argument("--host", default=os.environ.get("RTHDR_HOST", "127.0.0.1"), help="address to listen on")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("RTHDR_PORT", 8000)), help="port")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("RTHDR_WORKERS", 0)),
+                       help="worker processes (0 = one per CPU core)")
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    add_model(serve)
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 

@@ -33,7 +33,7 @@ class TrainConfig:
     lr: float = 3e-3  # peak of the one-cycle schedule
     weight_decay: float = 5e-4
     label_smoothing: float = 0.1
-    val_size: int = 5000  # carved from the training set; scaled down with --limit
+    val_fraction: float = 1 / 12  # held out for model selection: 5,000 of the 60,000 training images
     limit: int | None = None  # use only this many training images (quick runs, tests)
     patience: int = 8  # stop after this many epochs without a better validation accuracy
     ema_decay: float = 0.999  # the shipped weights are an exponential moving average
@@ -144,7 +144,7 @@ def split_train_val(
     order = np.random.default_rng(cfg.seed).permutation(len(images))
     if cfg.limit:
         order = order[: cfg.limit]
-    val_size = cfg.val_size if not cfg.limit else max(1, round(len(order) * cfg.val_size / len(images)))
+    val_size = max(1, round(len(order) * cfg.val_fraction))
     train_idx, val_idx = order[:-val_size], order[-val_size:]
     return (
         to_tensor(images[train_idx]),

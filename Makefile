@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test venv lint typecheck pytest browser train evaluate bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: $(STAMP)  ## serve the web app and API at http://127.0.0.1:8000 with the bundled model
+	$(BIN)/rthdr serve
+
+test: $(STAMP) browser lint typecheck pytest  ## set up, then lint, type-check and run the whole suite
+
+venv: $(STAMP)  ## create .venv with the package, training and test extras
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[train,test]'
+	touch $@
+
+browser:  ## install Debian's chromium for the browser tests (never a browser download)
+	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+train: $(STAMP)  ## retrain the shipped model (15-40 minutes on 2 cores)
+	$(BIN)/rthdr train --out runs/full
+
+evaluate: $(STAMP)  ## measure the shipped model on the MNIST test set
+	$(BIN)/rthdr evaluate --out reports/evaluation
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""Shared fixtures: the MNIST folder, the shipped model, an app client, and generated images."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rthdr.data import resolve_data_dir
+from rthdr.inference import DEFAULT_MODEL, Classifier
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """$RTHDR_DATA_DIR (CI: ../shared/data/mnist). Missing data fails in CI and skips elsewhere."""
+    directory = resolve_data_dir()
+    if not (directory / "t10k-images-idx3-ubyte.gz").exists() and not (directory / "t10k-images-idx3-ubyte").exists():
+        message = f"MNIST not found in {directory}: set RTHDR_DATA_DIR or run `rthdr data download`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    from rthdr.data import load_mnist
+
+    return load_mnist("test", mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    return Path(os.environ.get("RTHDR_MODEL") or DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def classifier(model_path: Path) -> Classifier:
+    return Classifier(model_path)
+
+
+@pytest.fixture(scope="session")
+def digit_samples(mnist_test: tuple[np.ndarray, np.ndarray]) -> dict[int, np.ndarray]:
+    """One clear MNIST test image per digit (the first of each), uint8 28x28, ink bright."""
+    images, labels = mnist_test
+    return {d: images[np.flatnonzero(labels == d)[0]] for d in range(10)}
+
+
+def render(
+    digit: np.ndarray,
+    size: int = 280,
+    dark_on_light: bool = True,
+    box: tuple[int, int, int, int] | None = None,
+) -> np.ndarray:
+    """An MNIST digit drawn the way a person's image looks: scaled up onto a larger page.
+
+    `box` = (x, y, w, h) where the 28x28 digit goes on a size x size page (default: all of it)."""
+    x, y, w, h = box or (0, 0, size, size)
+    page = np.zeros((size, size), np.uint8)
+    page[y : y + h, x : x + w] = np.asarray(Image.fromarray(digit).resize((w, h), Image.BICUBIC))
+    return 255 - page if dark_on_light else page
+
+
+def encode(array_or_image: np.ndarray | Image.Image, fmt: str = "PNG", **params: object) -> bytes:
+    image = array_or_image if isinstance(array_or_image, Image.Image) else Image.fromarray(array_or_image)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def client(model_path: Path) -> Iterator[object]:
+    """The real app, shipped model loaded, through FastAPI's TestClient."""
+    from fastapi.testclient import TestClient
+
+    from rthdr.api.main import create_app
+    from rthdr.api.settings import Settings
+
+    with TestClient(create_app(Settings(model=model_path)), raise_server_exceptions=False) as test_client:
+        yield test_client
