@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def mnist_dir() -> Path:
     """$RTHDR_DATA_DIR (CI: ../shared/data/mnist). Missing data fails in CI and skips elsewhere."""
     directory = resolve_data_dir()
-    if not (directory / "t10k-images-idx3-ubyte.gz").exists() and not (directory / "t10k-images-idx3-ubyte").exists():
+    if (
+        not (directory / "t10k-images-idx3-ubyte.gz").exists()
+        and not (directory / "t10k-images-idx3-ubyte").exists()
+    ):
         message = f"MNIST not found in {directory}: set RTHDR_DATA_DIR or run `rthdr data download`"
         if os.environ.get("CI"):
             pytest.fail(message)

@@ -119,7 +119,7 @@ def test_download_fetches_and_verifies(mirror: tuple[str, Path], tmp_path: Path)
     url, _ = mirror
     target = tmp_path / "downloaded"
     assert download_mnist(target, (url,), progress=False) == target
-    images, labels = load_mnist("test", target)
+    images, _labels = load_mnist("test", target)
     assert images.shape == (10_000, 28, 28)
     assert not list(target.glob("*.part*"))
 

@@ -29,9 +29,7 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 def best_shifted_correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Correlation after the best shift of up to one pixel: MNIST centres on whole pixels too."""
-    return max(
-        correlation(np.roll(a, (dy, dx), axis=(0, 1)), b) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-    )
+    return max(correlation(np.roll(a, (dy, dx), axis=(0, 1)), b) for dy in (-1, 0, 1) for dx in (-1, 0, 1))
 
 
 def test_mnist_digits_pass_through_almost_unchanged(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
@@ -48,7 +46,10 @@ def test_polarity_is_detected(digit_samples: dict[int, np.ndarray]) -> None:
     digit = digit_samples[3]
     assert ink_is_dark(render(digit, dark_on_light=True))
     assert not ink_is_dark(render(digit, dark_on_light=False))
-    dark, light = preprocess(render(digit, dark_on_light=True)), preprocess(render(digit, dark_on_light=False))
+    dark, light = (
+        preprocess(render(digit, dark_on_light=True)),
+        preprocess(render(digit, dark_on_light=False)),
+    )
     np.testing.assert_allclose(dark, light, atol=0.05)
 
 
@@ -87,7 +88,11 @@ def test_shadows_and_grey_paper_are_flattened(digit_samples: dict[int, np.ndarra
 
 
 def test_blank_and_near_blank_images_say_no_digit() -> None:
-    for page in (np.full((100, 100), 255, np.uint8), np.zeros((28, 28), np.uint8), np.full((50, 80), 128, np.uint8)):
+    for page in (
+        np.full((100, 100), 255, np.uint8),
+        np.zeros((28, 28), np.uint8),
+        np.full((50, 80), 128, np.uint8),
+    ):
         with pytest.raises(InputError) as caught:
             preprocess(page)
         assert caught.value.code == "no_digit_found" and caught.value.status == 422

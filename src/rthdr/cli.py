@@ -50,8 +50,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 def add_model(parser: argparse.ArgumentParser) -> None:
     from rthdr.inference import DEFAULT_MODEL
 
-    parser.add_argument("--model", default=os.environ.get("RTHDR_MODEL") or str(DEFAULT_MODEL),
-                        help="ONNX model file (also $RTHDR_MODEL)")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("RTHDR_MODEL") or str(DEFAULT_MODEL),
+        help="ONNX model file (also $RTHDR_MODEL)",
+    )
 
 
 def cmd_data_download(args: argparse.Namespace) -> int:
@@ -79,8 +82,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     evaluation, images, _, _ = evaluate(Classifier(args.model), args.data_dir, args.limit)
     paths = write_report(evaluation, images, args.out)
     print(f"model {evaluation.model} ({evaluation.version}) on {evaluation.test_images:,} MNIST test images")
-    print(f"accuracy {100 * evaluation.accuracy:.2f} % through the serving preprocessing "
-          f"({evaluation.errors} errors); {100 * evaluation.raw_accuracy:.2f} % on the raw test tensors")
+    print(
+        f"accuracy {100 * evaluation.accuracy:.2f} % through the serving preprocessing "
+        f"({evaluation.errors} errors); {100 * evaluation.raw_accuracy:.2f} % on the raw test tensors"
+    )
     print("digit      " + " ".join(f"{d:>6}" for d in range(10)))
     print("recall %   " + " ".join(f"{100 * a:6.2f}" for a in evaluation.per_class_accuracy))
     print("precision %" + " ".join(f"{100 * p:6.2f}" for p in evaluation.per_class_precision))
@@ -98,6 +103,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for result in results:
             print(result.describe())
     return 0 if all(r.error is None for r in results) else 1
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from rthdr.modelcard import TEST_ACCURACY_TARGET, release
+
+    card = release(args.run, args.models_dir, args.images_dir, args.data_dir)
+    metrics = card["metrics"]
+    print(
+        f"released {card['name']} {card['version']}: test accuracy {100 * metrics['test_accuracy']:.2f} % "
+        f"({metrics['test_errors']} errors), single-image p50 {metrics['single_image_latency_ms']['p50']} ms"
+    )
+    print(f"wrote {args.models_dir}/MODEL_CARD.md and {card['name']}.card.json; plots in {args.images_dir}")
+    if metrics["test_accuracy"] < TEST_ACCURACY_TARGET:
+        print(
+            f"warning: below the {100 * TEST_ACCURACY_TARGET:.1f} % bar the test suite enforces",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -136,18 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=int, default=0, help="CPU threads for PyTorch (0 = all)")
     train.set_defaults(handler=cmd_train)
 
-    data = commands.add_parser("data", help="download or verify the MNIST files", formatter_class=HelpFormatter)
+    data = commands.add_parser(
+        "data", help="download or verify the MNIST files", formatter_class=HelpFormatter
+    )
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     download = data_commands.add_parser(
         "download", help="fetch MNIST from the public mirrors and verify it", formatter_class=HelpFormatter
     )
     add_data_dir(download)
-    download.add_argument("--mirror", action="append", help="base URL to fetch from (repeatable); "
-                          "default: the public mirrors torchvision uses")
+    download.add_argument(
+        "--mirror",
+        action="append",
+        help="base URL to fetch from (repeatable); default: the public mirrors torchvision uses",
+    )
     download.add_argument("--quiet", action="store_true", help="no progress bars")
     download.set_defaults(handler=cmd_data_download)
-    verify = data_commands.add_parser("verify", help="check the four files' SHA-256 sums",
-                                      formatter_class=HelpFormatter)
+    verify = data_commands.add_parser(
+        "verify", help="check the four files' SHA-256 sums", formatter_class=HelpFormatter
+    )
     add_data_dir(verify)
     verify.set_defaults(handler=cmd_data_verify)
 
@@ -177,6 +207,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_model(predict)
     predict.set_defaults(handler=cmd_predict)
 
+    release = commands.add_parser(
+        "release",
+        help="ship a trained run: copy its model to models/ and write the model card",
+        formatter_class=HelpFormatter,
+        description="Copy RUN/model.onnx and model.pt into the models folder, evaluate the model once on the "
+        "MNIST test set, measure its latency, and write the model card (Markdown and JSON) and its plots.",
+        epilog="example:\n  rthdr train --out runs/full && rthdr release runs/full",
+    )
+    release.add_argument("run", help="a folder written by `rthdr train`")
+    release.add_argument("--models-dir", default="models", help="where the shipped model lives")
+    release.add_argument("--images-dir", default="docs/images", help="where the card's plots go")
+    add_data_dir(release)
+    release.set_defaults(handler=cmd_release)
+
     serve = commands.add_parser(
         "serve",
         help="serve the web page and the REST API",
@@ -186,10 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  rthdr serve                          # http://127.0.0.1:8000\n"
         "  rthdr serve --host 0.0.0.0 --port 80 --workers 4",
     )
-    serve.add_argument("--host", default=os.environ.get("RTHDR_HOST", "127.0.0.1"), help="address to listen on")
+    serve.add_argument(
+        "--host", default=os.environ.get("RTHDR_HOST", "127.0.0.1"), help="address to listen on"
+    )
     serve.add_argument("--port", type=int, default=int(os.environ.get("RTHDR_PORT", 8000)), help="port")
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("RTHDR_WORKERS", 0)),
-                       help="worker processes (0 = one per CPU core)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("RTHDR_WORKERS", 0)),
+        help="worker processes (0 = one per CPU core)",
+    )
     serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     add_model(serve)
     serve.set_defaults(handler=cmd_serve)

@@ -170,7 +170,9 @@ def _fetch(url: str, target: Path, spec: IdxFile, progress: bool) -> None:
         try:
             with urllib.request.urlopen(url, timeout=60) as response:
                 total = int(response.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=spec.name, disable=not progress) as bar:
+                with tqdm(
+                    total=total, unit="B", unit_scale=True, desc=spec.name, disable=not progress
+                ) as bar:
                     while chunk := response.read(1 << 16):
                         tmp.write(chunk)
                         bar.update(len(chunk))

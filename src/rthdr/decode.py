@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 SUPPORTED_FORMATS = {"PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF"}  # MPO: JPEG from some cameras
 MAX_SIDE = 1024  # larger images are downscaled right after decoding; digits need far fewer pixels
@@ -49,28 +49,34 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedIm
         raise InputError("empty_image", "The image is empty (0 bytes). Send a PNG, JPEG, WebP, BMP or GIF.")
     if _looks_like_text_image(data):
         raise InputError(
-            "unsupported_media_type", "SVG and other vector images are not supported: send a raster "
-            "image (PNG, JPEG, WebP, BMP or GIF).", 415,
+            "unsupported_media_type",
+            "SVG and other vector images are not supported: send a raster "
+            "image (PNG, JPEG, WebP, BMP or GIF).",
+            415,
         )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except UnidentifiedImageError as exc:
-        raise InputError("invalid_image", "These bytes are not an image Pillow can read: send a "
-                         "PNG, JPEG, WebP, BMP or GIF.") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputError("image_too_large", f"The image has too many pixels ({exc}).", 413) from exc
+    except Exception as exc:  # Pillow's plugins raise many types on hostile bytes; all mean "unreadable"
+        raise InputError(
+            "invalid_image",
+            "These bytes are not an image Pillow can read: send a PNG, JPEG, WebP, BMP or GIF.",
+        ) from exc
     if image.format not in SUPPORTED_FORMATS:
         raise InputError(
             "unsupported_media_type",
-            f"{image.format} images are not supported: send PNG, JPEG, WebP, BMP or GIF.", 415,
+            f"{image.format} images are not supported: send PNG, JPEG, WebP, BMP or GIF.",
+            415,
         )
     width, height = image.size
     if width * height > max_pixels:
         raise InputError(
             "image_too_large",
-            f"The image is {width}x{height} = {width * height:,} pixels; the limit is {max_pixels:,}.", 413,
+            f"The image is {width}x{height} = {width * height:,} pixels; the limit is {max_pixels:,}.",
+            413,
         )
     try:
         if image.format in ("JPEG", "MPO"):
@@ -81,7 +87,7 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedIm
         original = (height, width) if image.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (width, height)
         oriented = ImageOps.exif_transpose(image)
         grey = _to_grey(oriented)
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except Exception as exc:  # as above: truncated or damaged data surfaces as many exception types
         raise InputError("invalid_image", f"The {image.format} image is truncated or damaged: {exc}") from exc
     return DecodedImage(_limit_size(grey), original, image.format)
 

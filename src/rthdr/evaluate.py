@@ -74,8 +74,12 @@ def evaluate(
         per_class_precision=(matrix.diagonal() / np.maximum(matrix.sum(0), 1)).tolist(),
         confusion=matrix.tolist(),
         misclassified=[
-            {"index": int(i), "true": int(labels[i]), "predicted": int(predicted[i]),
-             "confidence": round(float(probabilities[i, predicted[i]]), 4)}
+            {
+                "index": int(i),
+                "true": int(labels[i]),
+                "predicted": int(predicted[i]),
+                "confidence": round(float(probabilities[i, predicted[i]]), 4),
+            }
             for i in wrong
         ],
         seconds=round(time.perf_counter() - started, 2),

@@ -78,13 +78,20 @@ class Classifier:
         probabilities, cam = self.session.run(None, {self.input_name: batch})
         return probabilities, cam
 
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) -> (N, 10) probabilities only."""
+        return self.run(images)[0]
+
     def predict(self, images: np.ndarray) -> list[Prediction]:
         probabilities, cam = self.run(images)
         digits = probabilities.argmax(axis=1)
         return [
-            Prediction(int(d), float(p[d]), p, c[d]) for d, p, c in zip(digits, probabilities, cam, strict=True)
+            Prediction(int(d), float(p[d]), p, c[d])
+            for d, p, c in zip(digits, probabilities, cam, strict=True)
         ]
 
     def predict_all(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """Probabilities (N, 10) for a large set, in batches to bound memory."""
-        return np.concatenate([self.run(images[i : i + batch_size])[0] for i in range(0, len(images), batch_size)])
+        return np.concatenate(
+            [self.probabilities(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+        )

@@ -63,12 +63,10 @@ class DigitNet(nn.Module):
         layers.append(nn.Dropout(self.config.dropout))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Conv2d(channels, self.config.num_classes, 1)
-        self.register_buffer("mean", torch.tensor(MNIST_MEAN), persistent=False)
-        self.register_buffer("std", torch.tensor(MNIST_STD), persistent=False)
 
     def class_maps(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 1, 28, 28) pixels in [0, 1] -> (N, classes, 7, 7) class activation maps."""
-        return self.classifier(self.features((x - self.mean) / self.std))
+        return self.classifier(self.features((x - MNIST_MEAN) / MNIST_STD))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 1, 28, 28) pixels in [0, 1] -> (N, classes) logits."""

@@ -51,7 +51,7 @@ def ink_is_dark(grey: np.ndarray) -> bool:
     far = 2 * MIN_CONTRAST
     darker = np.count_nonzero(grey < paper - far)
     brighter = np.count_nonzero(grey > paper + far)
-    return darker > brighter
+    return bool(darker > brighter)
 
 
 def extract_ink(grey: np.ndarray, dark_ink: bool | None = None) -> Ink:
@@ -83,9 +83,10 @@ def _background(bright: np.ndarray) -> np.ndarray:
     thumbnail: it follows shadows and gradients, and no blob of ink, however thick, can pass for
     paper. Two rounds: the second fits the pixels the first one's flattening calls paper."""
     height, width = bright.shape
-    factor = max(1.0, max(height, width) / 64)
-    small = cv2.resize(bright, (max(1, round(width / factor)), max(1, round(height / factor))),
-                       interpolation=cv2.INTER_AREA).astype(np.float32)
+    factor = max(1.0, max(height, width) / 32)
+    small = cv2.resize(
+        bright, (max(1, round(width / factor)), max(1, round(height / factor))), interpolation=cv2.INTER_AREA
+    ).astype(np.float32)
     ys, xs = np.indices(small.shape, dtype=np.float32)
     ys, xs = ys / max(small.shape[0] - 1, 1) - 0.5, xs / max(small.shape[1] - 1, 1) - 0.5
     terms = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1)
@@ -96,8 +97,12 @@ def _background(bright: np.ndarray) -> np.ndarray:
         paper = residual <= threshold / 2  # clear of the ink and of its soft edges
         if paper.sum() < terms.shape[-1] * 2:
             break
-        coefficients, *_ = np.linalg.lstsq(terms[paper], small[paper], rcond=None)
-        surface = terms @ coefficients
+        a, b = terms[paper].astype(np.float64), small[paper].astype(np.float64)
+        try:  # normal equations: a 6x6 solve, far cheaper than LAPACK's least squares here
+            coefficients = np.linalg.solve(a.T @ a, a.T @ b)
+        except np.linalg.LinAlgError:  # paper pixels all on one line: keep the flat level
+            break
+        surface = (terms @ coefficients).astype(np.float32)
         surface += float(np.median(small[paper] - surface[paper]))  # least squares -> robust level
     paper_level = np.clip(surface, 0, 255).astype(np.uint8)
     return cv2.resize(paper_level, (width, height), interpolation=cv2.INTER_LINEAR)

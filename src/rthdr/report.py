@@ -67,7 +67,9 @@ def plot_misclassified(images: np.ndarray, mistakes: list[dict], path: str | Pat
     for ax, mistake in zip(axes.ravel(), shown, strict=False):
         ax.imshow(images[mistake["index"]], cmap="gray_r")
         ax.set_title(f"{mistake['true']}→{mistake['predicted']} ({mistake['confidence']:.2f})", fontsize=8)
-    fig.suptitle(f"Misclassified test digits: true→predicted (confidence), {len(mistakes)} in all", fontsize=10)
+    fig.suptitle(
+        f"Misclassified test digits: true→predicted (confidence), {len(mistakes)} in all", fontsize=10
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

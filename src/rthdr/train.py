@@ -12,6 +12,7 @@ import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -182,13 +183,20 @@ def train(cfg: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = N
         )
         val_loss, val_acc = evaluate(ema.module, x_val, y_val)
         history.append(
-            {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
-             "val_acc": val_acc, "lr": scheduler.get_last_lr()[0], "seconds": time.perf_counter() - started}
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_acc": train_acc,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "lr": scheduler.get_last_lr()[0],
+                "seconds": time.perf_counter() - started,
+            }
         )
         improved = val_acc > best_acc
         if improved:
             best_acc, best_epoch = val_acc, epoch
-            save_checkpoint(ema.module, str(out / "model.pt"), epoch=epoch, val_acc=val_acc)
+            save_checkpoint(cast(DigitNet, ema.module), str(out / "model.pt"), epoch=epoch, val_acc=val_acc)
         tqdm.write(
             f"{desc}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
             f"val loss {val_loss:.4f} acc {val_acc:.4f}{' *' if improved else ''}"

@@ -24,11 +24,16 @@ REQUEST_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["image"],
-                    "properties": {"image": {"type": "string", "format": "binary",
-                                             "description": "PNG, JPEG, WebP, BMP or GIF file"}},
+                    "properties": {
+                        "image": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "PNG, JPEG, WebP, BMP or GIF file",
+                        }
+                    },
                 }
             },
-            "application/json": {"schema": {"$ref": "#/components/schemas/ImageJSON"}},
+            "application/json": {"schema": ImageJSON.model_json_schema()},
             **{t: {"schema": {"type": "string", "format": "binary"}} for t in RAW_IMAGE_TYPES},
         },
     }
@@ -66,6 +71,6 @@ async def read_image(request: Request) -> bytes | np.ndarray:
     raise InputError(
         "unsupported_media_type",
         f"Content-Type {content_type or '(none)'} is not accepted: send multipart/form-data with a file "
-        "field 'image', JSON {\"image\": \"data:...\"} or {\"pixels\": [[...]]}, or raw image bytes.",
+        'field \'image\', JSON {"image": "data:..."} or {"pixels": [[...]]}, or raw image bytes.',
         415,
     )

@@ -9,13 +9,21 @@ from __future__ import annotations
 import os
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUESTS = Counter("rthdr_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"])
+REQUESTS = Counter(
+    "rthdr_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
+)
 ERRORS = Counter("rthdr_http_errors_total", "HTTP responses with status >= 400", ["route", "status"])
 LATENCY = Histogram(
     "rthdr_http_request_duration_seconds",

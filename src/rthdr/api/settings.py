@@ -22,8 +22,12 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, description="server processes")
     onnx_threads: int = Field(1, description="ONNX Runtime threads per worker")
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="largest request body accepted (413 above)")
-    max_image_pixels: int = Field(DEFAULT_MAX_PIXELS, description="images with more pixels are refused undecoded")
-    batch_window_ms: float = Field(1.0, description="micro-batching: wait up to this long for more requests; 0 = off")
+    max_image_pixels: int = Field(
+        DEFAULT_MAX_PIXELS, description="images with more pixels are refused undecoded"
+    )
+    batch_window_ms: float = Field(
+        1.0, description="micro-batching: wait up to this long for more requests; 0 = off"
+    )
     max_batch: int = Field(64, description="micro-batching: most images in one model call")
 
 
