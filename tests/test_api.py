@@ -239,3 +239,32 @@ def test_fuzzed_json_never_breaks_the_server(client, body) -> None:
 def test_fuzzed_uploads_never_break_the_server(client, data: bytes, prefix: bytes) -> None:
     response = upload(client, prefix + data)
     assert response.status_code < 500, response.text
+
+
+def test_recognize_reads_a_number_with_boxes(client, digit_samples) -> None:
+    from tests.test_segment import write_number
+
+    page, lefts = write_number(digit_samples, "90210")
+    response = client.post("/api/v1/recognize", files={"image": ("zip.png", encode(page), "image/png")})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["text"] == "90210" and body["uncertain"] is False
+    assert [d["digit"] for d in body["digits"]] == [9, 0, 2, 1, 0]
+    assert all(len(d["probabilities"]) == 10 and len(d["box"]) == 4 for d in body["digits"])
+    assert [abs(d["box"][0] - left) <= 3 for d, left in zip(body["digits"], lefts, strict=True)] == [True] * 5
+    assert set(body["timing_ms"]) == {"decode", "preprocess", "inference", "total"}
+
+
+def test_recognize_accepts_a_canvas_data_url_and_refuses_blanks(client, digit_samples) -> None:
+    from tests.test_segment import write_number
+
+    page, _ = write_number(digit_samples, "314")
+    response = client.post("/api/v1/recognize", json={"image": data_url(encode(page))})
+    assert response.status_code == 200 and response.json()["text"] == "314"
+    blank = encode(np.full((120, 400), 255, np.uint8))
+    assert_error(client.post("/api/v1/recognize", json={"image": data_url(blank)}), 422, "no_digit_found")
+    assert_error(
+        client.post("/api/v1/recognize", content=b"junk", headers={"content-type": "image/png"}),
+        422,
+        "invalid_image",
+    )

@@ -79,6 +79,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from rthdr.evaluate import evaluate, write_report
     from rthdr.inference import Classifier
 
+    if args.multi:
+        return evaluate_multi(args)
+
     evaluation, images, _, _ = evaluate(Classifier(args.model), args.data_dir, args.limit)
     paths = write_report(evaluation, images, args.out)
     print(f"model {evaluation.model} ({evaluation.version}) on {evaluation.test_images:,} MNIST test images")
@@ -93,10 +96,33 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_predict(args: argparse.Namespace) -> int:
-    from rthdr.predict import predict_files
+def evaluate_multi(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+    from pathlib import Path
 
-    results = predict_files(args.images, args.model)
+    from rthdr.evaluate import evaluate_numbers
+    from rthdr.inference import Classifier
+
+    lengths = tuple(range(3, 11)) if args.limit is None else (3, 5)
+    per_length = args.per_length if args.limit is None else args.limit
+    results = evaluate_numbers(Classifier(args.model), args.data_dir, lengths, per_length)
+    print(f"synthetic photos of numbers made of MNIST test digits, {per_length} per length")
+    print("digits  whole-number accuracy %  per-digit accuracy %")
+    for r in results:
+        print(f"{r.length:>6}  {100 * r.string_accuracy:23.1f}  {100 * r.digit_accuracy:20.2f}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "numbers.json").write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    print(f"wrote {out / 'numbers.json'}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from rthdr.predict import predict_files, read_number_files
+
+    results = (
+        read_number_files(args.images, args.model) if args.multi else predict_files(args.images, args.model)
+    )
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
@@ -191,7 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(evaluate)
     add_model(evaluate)
     evaluate.add_argument("--out", default="reports/evaluation", help="output folder")
-    evaluate.add_argument("--limit", type=int, default=None, help="only the first N test images")
+    evaluate.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="only the first N test images (with --multi: N numbers of 3 and 5 digits)",
+    )
+    evaluate.add_argument(
+        "--multi",
+        action="store_true",
+        help="read whole numbers instead: synthetic photos of 3- to 10-digit numbers "
+        "composed from MNIST test digits",
+    )
+    evaluate.add_argument("--per-length", type=int, default=500, help="with --multi: numbers per length")
     evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = commands.add_parser(
@@ -200,10 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
         description="Print the digit and confidence for each image (PNG, JPEG, WebP, BMP, GIF): a photo "
         "of a digit on paper, a screenshot, or a 28x28 MNIST-style image.",
-        epilog="examples:\n  rthdr predict digit.png\n  rthdr predict --json scans/*.jpg",
+        epilog="examples:\n  rthdr predict digit.png\n  rthdr predict --json scans/*.jpg\n"
+        "  rthdr predict --multi postcode.jpg     # a whole number: 90210",
     )
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     predict.add_argument("--json", action="store_true", help="print JSON for machines")
+    predict.add_argument(
+        "--multi", action="store_true", help="read a whole number (several digits) per image"
+    )
     add_model(predict)
     predict.set_defaults(handler=cmd_predict)
 

@@ -98,3 +98,58 @@ def write_report(evaluation: Evaluation, images: np.ndarray, out_dir: str | Path
     plot_confusion(np.array(evaluation.confusion), paths[1], title=f"{evaluation.model} on MNIST test")
     plot_misclassified(images, evaluation.misclassified, paths[2])
     return paths
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions to turn a into b."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+@dataclass
+class NumberEvaluation:
+    length: int
+    numbers: int
+    string_accuracy: float  # the whole number read exactly
+    digit_accuracy: float  # 1 - edit distance / length, averaged: missed or extra digits count too
+    failures: list[dict]  # text, read (or error)
+
+
+def evaluate_numbers(
+    classifier: Classifier,
+    data_dir: str | Path | None = None,
+    lengths: tuple[int, ...] = (3, 4, 5, 6, 7, 8, 9, 10),
+    per_length: int = 200,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[NumberEvaluation]:
+    """Read synthetic photos of numbers made from MNIST test digits (rthdr.synth)."""
+    from rthdr.decode import InputError
+    from rthdr.pipeline import read_number
+    from rthdr.synth import make_numbers
+
+    images, labels = load_mnist("test", data_dir)
+    results = []
+    for length in lengths:
+        numbers = make_numbers(images, labels, per_length, length, seed=seed + length)
+        exact, digit_scores, failures = 0, [], []
+        for number in tqdm(numbers, desc=f"{length}-digit numbers", disable=not progress):
+            try:
+                read = read_number(number.image, classifier).text
+            except InputError as exc:
+                read = f"error: {exc.code}"
+            exact += read == number.text
+            digit_scores.append(max(0.0, 1 - edit_distance(number.text, read) / length))
+            if read != number.text:
+                failures.append({"text": number.text, "read": read})
+        results.append(
+            NumberEvaluation(
+                length, len(numbers), exact / len(numbers), float(np.mean(digit_scores)), failures
+            )
+        )
+    return results

@@ -10,7 +10,9 @@ import cv2
 import numpy as np
 
 from rthdr.decode import DEFAULT_MAX_PIXELS, InputError, decode_image
+from rthdr.inference import Classifier, Prediction
 from rthdr.preprocess import from_pixels, preprocess
+from rthdr.segment import Classify, Digit, segment
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,60 @@ def prepare(image: bytes | np.ndarray, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
     return prepare_pixels(image) if isinstance(image, np.ndarray) else prepare_image(image, max_pixels)
 
 
+@dataclass(frozen=True)
+class PreparedNumber:
+    digits: list[Digit]  # left to right, boxes in the pixels of the processed image
+    scale: float  # original image pixels per processed pixel (images are downscaled early)
+    decode_ms: float
+    preprocess_ms: float
+
+    def original_boxes(self) -> list[tuple[int, int, int, int]]:
+        return [tuple(round(v * self.scale) for v in d.box) for d in self.digits]  # type: ignore[misc]
+
+
+def prepare_number(
+    image: bytes | np.ndarray, classify: Classify, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> PreparedNumber:
+    """Image bytes or a pixel array (0 = background) -> the model inputs of each digit."""
+    start = time.perf_counter()
+    if isinstance(image, np.ndarray):
+        grey, scale, dark_ink = np.clip(image, 0, 255).astype(np.uint8), 1.0, False
+    else:
+        decoded = decode_image(image, max_pixels)
+        grey, scale, dark_ink = decoded.grey, decoded.scale, None
+    decoded_at = time.perf_counter()
+    digits = segment(grey, classify, dark_ink)
+    done = time.perf_counter()
+    return PreparedNumber(digits, scale, (decoded_at - start) * 1000, (done - decoded_at) * 1000)
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    text: str
+    predictions: list[Prediction]
+    boxes: list[tuple[int, int, int, int]]  # in the original image's pixels
+
+    @property
+    def uncertain(self) -> bool:
+        return any(p.uncertain for p in self.predictions)
+
+
+def read_number(
+    image: bytes | np.ndarray, classifier: Classifier, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> NumberReading:
+    """The whole number in an image, synchronously (CLI, evaluation); the API batches instead."""
+    prepared = prepare_number(image, classifier.probabilities, max_pixels)
+    predictions = classifier.predict(np.stack([d.model_input for d in prepared.digits]))
+    return NumberReading("".join(str(p.digit) for p in predictions), predictions, prepared.original_boxes())
+
+
 def decode_data_url(url: str) -> bytes:
     """'data:image/png;base64,....' (what canvas.toDataURL gives) or bare base64 -> bytes."""
     header, _, payload = url.partition(",") if url.startswith("data:") else ("", "", url)
     if header and ";base64" not in header:
-        raise InputError("invalid_data_url", "The data URL must be base64-encoded (data:image/png;base64,...).")
+        raise InputError(
+            "invalid_data_url", "The data URL must be base64-encoded (data:image/png;base64,...)."
+        )
     try:
         return base64.b64decode(payload, validate=True)
     except ValueError as exc:

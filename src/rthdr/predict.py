@@ -10,7 +10,7 @@ import numpy as np
 
 from rthdr.decode import InputError
 from rthdr.inference import Classifier, Prediction
-from rthdr.pipeline import prepare_image
+from rthdr.pipeline import NumberReading, prepare_image, read_number
 
 
 @dataclass
@@ -56,4 +56,46 @@ def predict_files(paths: list[str], model: str | Path) -> list[FileResult]:
     if inputs:
         for result, prediction in zip(readable, classifier.predict(np.stack(inputs)), strict=True):
             result.prediction = prediction
+    return results
+
+
+@dataclass
+class NumberResult:
+    path: str
+    reading: NumberReading | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.reading is None:
+            return {"file": self.path, "error": self.error}
+        r = self.reading
+        return {
+            "file": self.path,
+            "text": r.text,
+            "uncertain": r.uncertain,
+            "digits": [
+                {"digit": p.digit, "confidence": round(p.confidence, 4), "box": list(box)}
+                for p, box in zip(r.predictions, r.boxes, strict=True)
+            ],
+        }
+
+    def describe(self) -> str:
+        if self.reading is None:
+            return f"{self.path}: error: {self.error}"
+        r = self.reading
+        lowest = min(p.confidence for p in r.predictions)
+        flag = "  (uncertain)" if r.uncertain else ""
+        return f"{self.path}: {r.text}  ({len(r.text)} digits, lowest confidence {100 * lowest:.1f} %){flag}"
+
+
+def read_number_files(paths: list[str], model: str | Path) -> list[NumberResult]:
+    classifier = Classifier(model)
+    results = []
+    for path in paths:
+        try:
+            results.append(NumberResult(path, read_number(Path(path).read_bytes(), classifier)))
+        except InputError as exc:
+            results.append(NumberResult(path, error=exc.message))
+        except OSError as exc:
+            results.append(NumberResult(path, error=f"cannot read the file: {exc.strerror or exc}"))
     return results

@@ -67,15 +67,26 @@ def extract_ink(grey: np.ndarray, dark_ink: bool | None = None) -> Ink:
         raise InputError("no_digit_found", "No ink found: the image looks blank. Draw or photograph a digit.")
     threshold, _ = cv2.threshold(flat, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(threshold, MIN_CONTRAST / 2)
-    mask = (flat > threshold).astype(np.uint8)
-    ink_level = float(np.percentile(flat[mask > 0], 90)) if mask.any() else contrast
+    strong = flat > threshold
+    ink_level = float(np.percentile(flat[strong], 90)) if strong.any() else contrast
     # Paper noise (JPEG, grain) sets the floor under which pixels count as paper; on clean images
     # the floor stays low so MNIST's soft anti-aliased edges survive.
-    sample, sample_mask = flat[::4, ::4], mask[::4, ::4]
-    noise = float(np.percentile(sample[sample_mask == 0], 99)) if (sample_mask == 0).any() else 0.0
+    sample, sample_strong = flat[::4, ::4], strong[::4, ::4]
+    noise = float(np.percentile(sample[~sample_strong], 99)) if (~sample_strong).any() else 0.0
     floor = min(max(noise, 4.0), threshold * 0.75)
+    mask = _hysteresis(flat > max(floor, threshold / 2), strong)
     image = np.clip((flat.astype(np.float32) - floor) / max(ink_level - floor, 1.0), 0.0, 1.0)
     return Ink(image, mask)
+
+
+def _hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """Weak ink pixels connected to strong ones: faint, thin or blurred strokes stay in one piece
+    where a single threshold would break them, and faint noise away from the strokes stays out."""
+    count, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[np.unique(labels[strong])] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
 
 
 def _background(bright: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from rthdr.api.batcher import Predictor
 from rthdr.api.body_limit import BodyLimitMiddleware
 from rthdr.api.errors import install_error_handlers
 from rthdr.api.metrics import MetricsMiddleware, metrics_endpoint
-from rthdr.api.routes import health, predict
+from rthdr.api.routes import health, predict, recognize
 from rthdr.api.settings import Settings, get_settings
 from rthdr.inference import Classifier
 
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
     app.include_router(predict.router)
+    app.include_router(recognize.router)
     app.include_router(health.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

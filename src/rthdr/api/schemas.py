@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rthdr.inference import Classifier
 
 PixelRow = Annotated[list[Annotated[float, Field(ge=0, le=255)]], Field(min_length=28, max_length=28)]
 
@@ -15,7 +18,8 @@ class ImageJSON(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     image: str | None = Field(
-        None, description="data:image/png;base64,... (PNG, JPEG, WebP, BMP or GIF), or bare base64",
+        None,
+        description="data:image/png;base64,... (PNG, JPEG, WebP, BMP or GIF), or bare base64",
         examples=["data:image/png;base64,iVBORw0KGgo..."],
     )
     pixels: Annotated[list[PixelRow], Field(min_length=28, max_length=28)] | None = Field(
@@ -33,12 +37,27 @@ class ModelRef(BaseModel):
     name: str = Field(description="model file name")
     version: str = Field(description="first 12 hex digits of the model file's SHA-256")
 
+    @classmethod
+    def of(cls, classifier: Classifier) -> ModelRef:
+        return cls(name=classifier.name, version=classifier.version)
+
 
 class Timing(BaseModel):
     decode: float = Field(description="ms spent decoding the image")
     preprocess: float = Field(description="ms spent on the MNIST preprocessing")
     inference: float = Field(description="ms from handing the input to the model to getting its answer")
     total: float = Field(description="ms from reading the request to building the answer")
+
+    @classmethod
+    def measured(cls, decode: float, preprocess: float, inference: float, started: float) -> Timing:
+        """Stage times in ms; `started` is the perf_counter() reading at the start of the request."""
+        total = (time.perf_counter() - started) * 1000
+        return cls(
+            decode=round(decode, 3),
+            preprocess=round(preprocess, 3),
+            inference=round(inference, 3),
+            total=round(total, 3),
+        )
 
 
 class Prediction(BaseModel):
@@ -50,6 +69,20 @@ class Prediction(BaseModel):
 
 class PredictResponse(Prediction):
     preprocessed: str = Field(description="the exact 28x28 model input, as a PNG data URL")
+    model: ModelRef
+    timing_ms: Timing
+
+
+class DigitReading(Prediction):
+    box: list[int] = Field(
+        min_length=4, max_length=4, description="[x, y, w, h] in the original image's pixels"
+    )
+
+
+class RecognizeResponse(BaseModel):
+    text: str = Field(description="the digits read, left to right", examples=["90210"])
+    digits: list[DigitReading]
+    uncertain: bool = Field(description="true when any digit is uncertain")
     model: ModelRef
     timing_ms: Timing
 

@@ -21,8 +21,8 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
     "/predict",
     response_model=PredictResponse,
     summary="Recognise one handwritten digit",
-    description="Send the image as a multipart file field `image`, as JSON `{\"image\": \"data:image/png;"
-    "base64,...\"}` (what a canvas gives), as JSON `{\"pixels\": [[28 rows of 28 values 0-255]]}` with "
+    description='Send the image as a multipart file field `image`, as JSON `{"image": "data:image/png;'
+    'base64,..."}` (what a canvas gives), as JSON `{"pixels": [[28 rows of 28 values 0-255]]}` with '
     "0 = background, or as raw image bytes with an image/* Content-Type. Any polarity, size or "
     "position of the digit works: the image goes through MNIST-style preprocessing first.",
     openapi_extra=REQUEST_BODY,
@@ -36,18 +36,12 @@ async def predict(request: Request, predictor: PredictorDep, settings: SettingsD
     (prediction,) = await predictor.predict(prepared.model_input[np.newaxis])
     inference_ms = (time.perf_counter() - inference_started) * 1000
     PREDICTIONS.labels(str(prediction.digit)).inc()
-    classifier = predictor.classifier
     return PredictResponse(
         digit=prediction.digit,
         confidence=prediction.confidence,
         probabilities=prediction.probabilities.tolist(),
         uncertain=prediction.uncertain,
         preprocessed=png_data_url(prepared.model_input),
-        model=ModelRef(name=classifier.name, version=classifier.version),
-        timing_ms=Timing(
-            decode=round(prepared.decode_ms, 3),
-            preprocess=round(prepared.preprocess_ms, 3),
-            inference=round(inference_ms, 3),
-            total=round((time.perf_counter() - started) * 1000, 3),
-        ),
+        model=ModelRef.of(predictor.classifier),
+        timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),
     )

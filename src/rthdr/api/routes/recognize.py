@@ -1,0 +1,56 @@
+"""POST /api/v1/recognize: a whole written number (postal code, amount, form field)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from rthdr.api.dependencies import PredictorDep, SettingsDep
+from rthdr.api.inputs import REQUEST_BODY, read_image
+from rthdr.api.metrics import PREDICTIONS
+from rthdr.api.schemas import DigitReading, ModelRef, RecognizeResponse, Timing, error_responses
+from rthdr.pipeline import prepare_number
+
+router = APIRouter(prefix="/api/v1", tags=["recognition"])
+
+
+@router.post(
+    "/recognize",
+    response_model=RecognizeResponse,
+    summary="Read a whole handwritten number",
+    description="Same inputs as /api/v1/predict. Finds each digit of a single-line number of 1 to 12 "
+    "digits (touching and broken digits, a box or underline around it, either polarity), reads them in "
+    "one batch and returns them left to right with their boxes in the original image's pixels.",
+    openapi_extra=REQUEST_BODY,
+    responses=error_responses(400, 413, 415, 422),
+)
+async def recognize(request: Request, predictor: PredictorDep, settings: SettingsDep) -> RecognizeResponse:
+    started = time.perf_counter()
+    image = await read_image(request)
+    classify = predictor.classifier.probabilities  # for choosing split points of touching digits
+    prepared = await run_in_threadpool(prepare_number, image, classify, settings.max_image_pixels)
+    inference_started = time.perf_counter()
+    predictions = await predictor.predict(np.stack([d.model_input for d in prepared.digits]))
+    inference_ms = (time.perf_counter() - inference_started) * 1000
+    for prediction in predictions:
+        PREDICTIONS.labels(str(prediction.digit)).inc()
+    readings = [
+        DigitReading(
+            digit=p.digit,
+            confidence=p.confidence,
+            probabilities=p.probabilities.tolist(),
+            uncertain=p.uncertain,
+            box=list(box),
+        )
+        for p, box in zip(predictions, prepared.original_boxes(), strict=True)
+    ]
+    return RecognizeResponse(
+        text="".join(str(r.digit) for r in readings),
+        digits=readings,
+        uncertain=any(r.uncertain for r in readings),
+        model=ModelRef.of(predictor.classifier),
+        timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),
+    )

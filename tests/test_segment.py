@@ -1,0 +1,109 @@
+"""Reading whole numbers: separate, touching and broken digits, rules around them, blank pages."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from rthdr.decode import InputError
+from rthdr.evaluate import edit_distance, evaluate_numbers
+from rthdr.pipeline import read_number
+from rthdr.segment import segment
+from tests.conftest import encode
+
+
+def write_number(
+    digit_samples: dict[int, np.ndarray], text: str, gaps: list[int] | None = None, height: int = 60
+) -> tuple[np.ndarray, list[int]]:
+    """Black-on-white page with the digits of `text` side by side; gaps in pixels (negative: overlap).
+    Returns the page and each digit's left edge."""
+    gaps = gaps if gaps is not None else [12] * (len(text) - 1)
+    page = np.zeros((height * 2, height * (len(text) + 2)), np.float32)
+    x, lefts = height // 2, []
+    for i, char in enumerate(text):
+        digit = cv2.resize(digit_samples[int(char)].astype(np.float32), (height, height))
+        digit = digit[:, digit.max(axis=0) > 30]  # trim to the ink's columns
+        if i:
+            x += gaps[i - 1]
+        lefts.append(x)
+        region = page[height // 2 : height // 2 + height, x : x + digit.shape[1]]
+        np.maximum(region, digit, out=region)
+        x += digit.shape[1]
+    page = page[:, : x + height // 2]
+    return (255 - np.clip(page, 0, 255)).astype(np.uint8), lefts
+
+
+def test_separate_digits_read_left_to_right_with_boxes(digit_samples, classifier) -> None:
+    page, lefts = write_number(digit_samples, "90210")
+    reading = read_number(encode(page), classifier)
+    assert reading.text == "90210"
+    assert [box[0] for box in reading.boxes] == sorted(box[0] for box in reading.boxes)
+    for box, left in zip(reading.boxes, lefts, strict=True):
+        assert abs(box[0] - left) <= 3 and 40 <= box[3] <= 70
+
+
+def test_boxes_are_in_original_pixels_after_downscaling(digit_samples, classifier) -> None:
+    page, lefts = write_number(digit_samples, "47", height=600)  # wider than the 1024-pixel working size
+    assert page.shape[1] > 1024
+    reading = read_number(encode(page), classifier)
+    assert reading.text == "47"
+    assert (
+        abs(reading.boxes[1][0] - lefts[1]) <= 15 and reading.boxes[1][3] > 380
+    )  # the ink is 20/28 of the 600-pixel cell
+
+
+def test_light_on_dark_and_all_ten_digits(digit_samples, classifier) -> None:
+    page, _ = write_number(digit_samples, "0123456789")
+    assert read_number(encode(255 - page), classifier).text == "0123456789"
+
+
+def test_touching_digits_are_split(digit_samples, classifier) -> None:
+    page, _ = write_number(digit_samples, "2468", gaps=[-3, 12, -3])
+    assert read_number(encode(page), classifier).text == "2468"
+
+
+def test_broken_digit_is_one_digit(digit_samples, classifier) -> None:
+    page, lefts = write_number(digit_samples, "357")
+    five = slice(lefts[1], lefts[2] - 12)
+    band = page[:, five]
+    rows = np.flatnonzero((band < 128).any(axis=1))
+    band[rows[0] + 9 : rows[0] + 13] = 255  # cut the 5's top bar off its body
+    assert cv2.connectedComponents((page < 128).astype(np.uint8))[0] - 1 > 3
+    assert read_number(encode(page), classifier).text == "357"
+
+
+def test_box_border_and_underline_are_ignored(digit_samples, classifier) -> None:
+    page, _ = write_number(digit_samples, "8015")
+    framed = page.copy()
+    cv2.rectangle(framed, (6, 12), (framed.shape[1] - 7, framed.shape[0] - 12), 0, 3)
+    assert read_number(encode(framed), classifier).text == "8015"
+    underlined = page.copy()
+    cv2.line(underlined, (10, 100), (underlined.shape[1] - 10, 100), 0, 3)
+    assert read_number(encode(underlined), classifier).text == "8015"
+
+
+def test_specks_are_not_digits(digit_samples, classifier) -> None:
+    page, _ = write_number(digit_samples, "63")
+    rng = np.random.default_rng(0)
+    for y, x in zip(rng.integers(0, page.shape[0], 12), rng.integers(0, page.shape[1], 12), strict=True):
+        page[y : y + 2, x : x + 2] = 0
+    assert read_number(encode(page), classifier).text == "63"
+
+
+def test_blank_page_says_no_digit_found(classifier) -> None:
+    with pytest.raises(InputError) as caught:
+        segment(np.full((100, 300), 250, np.uint8), classifier.probabilities)
+    assert caught.value.code == "no_digit_found"
+
+
+def test_edit_distance() -> None:
+    assert edit_distance("90210", "90210") == 0
+    assert edit_distance("90210", "9021") == 1
+    assert edit_distance("90210", "902100") == 1
+    assert edit_distance("123", "321") == 2
+
+
+def test_synthetic_number_evaluation_runs(mnist_dir, classifier) -> None:
+    (result,) = evaluate_numbers(classifier, mnist_dir, lengths=(5,), per_length=40, progress=False)
+    assert result.numbers == 40 and 0.5 <= result.string_accuracy <= 1.0 and result.digit_accuracy > 0.85
