@@ -6,12 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from rthdr.model import DigitNet
 
 INPUT_NAME = "image"  # (N, 1, 28, 28) float32 pixels in [0, 1], 0 = background
-OUTPUT_NAMES = ("probabilities", "cam")  # (N, 10) softmax; (N, 10, 7, 7) class activation maps
+# (N, 10) softmax; (N, 10, 7, 7) class activation maps without the classifier's bias, i.e. the
+# classifier's weights applied to the last convolution's output: Grad-CAM's map before its ReLU.
+OUTPUT_NAMES = ("probabilities", "cam")
 PARITY_TOLERANCE = 1e-4
 
 
@@ -23,8 +26,11 @@ class ServingGraph(nn.Module):
         self.model = model
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        cam = self.model.class_maps(image)
-        return torch.softmax(cam.mean(dim=(2, 3)), dim=1), cam
+        classifier = self.model.classifier
+        assert classifier.bias is not None
+        cam = F.conv2d(self.model.activations(image), classifier.weight)
+        logits = cam.mean(dim=(2, 3)) + classifier.bias[None, :]
+        return torch.softmax(logits, dim=1), cam
 
 
 def export_onnx(model: DigitNet, path: str | Path, opset: int = 17) -> float:

@@ -64,9 +64,13 @@ class DigitNet(nn.Module):
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Conv2d(channels, self.config.num_classes, 1)
 
+    def activations(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1, 28, 28) pixels in [0, 1] -> (N, C, 7, 7) output of the last convolution block."""
+        return self.features((x - MNIST_MEAN) / MNIST_STD)
+
     def class_maps(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 1, 28, 28) pixels in [0, 1] -> (N, classes, 7, 7) class activation maps."""
-        return self.classifier(self.features((x - MNIST_MEAN) / MNIST_STD))
+        return self.classifier(self.activations(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 1, 28, 28) pixels in [0, 1] -> (N, classes) logits."""

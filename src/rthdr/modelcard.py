@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from rthdr.evaluate import Evaluation, evaluate, write_report
+from rthdr.export import export_onnx
 from rthdr.inference import Classifier
+from rthdr.model import load_checkpoint
 
 MODEL_NAME = "digitnet"
 TEST_ACCURACY_TARGET = 0.996  # the shipped model must stay at or above this (tests/test_shipped_model.py)
@@ -136,13 +138,14 @@ def render_markdown(card: dict[str, Any]) -> str:
 def release(
     run_dir: str | Path, models_dir: str | Path, images_dir: str | Path, data_dir: str | Path | None
 ) -> dict[str, Any]:
-    """Copy the run's model into models_dir, evaluate it on the test set once, write the card."""
+    """Export the run's weights into models_dir, evaluate them on the test set once, write the card."""
     run_path, models, images = Path(run_dir), Path(models_dir), Path(images_dir)
     models.mkdir(parents=True, exist_ok=True)
     images.mkdir(parents=True, exist_ok=True)
     run = json.loads((run_path / "metrics.json").read_text())
-    shutil.copy(run_path / "model.onnx", models / f"{MODEL_NAME}.onnx")
     shutil.copy(run_path / "model.pt", models / f"{MODEL_NAME}.pt")
+    model, _ = load_checkpoint(str(models / f"{MODEL_NAME}.pt"))
+    run["onnx_max_abs_diff"] = export_onnx(model, models / f"{MODEL_NAME}.onnx")  # with today's graph
     shutil.copy(run_path / "training_curves.png", images / "training_curves.png")
 
     classifier = Classifier(models / f"{MODEL_NAME}.onnx")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from rthdr.api.batcher import Predictor
 from rthdr.api.settings import Settings, get_settings
@@ -24,3 +24,6 @@ def get_classifier(request: Request) -> Classifier:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
+ExplainParam = Annotated[
+    bool, Query(description="add a Grad-CAM heatmap: where in the image the evidence for the digit lies")
+]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rthdr.explain import Heatmap
 from rthdr.inference import Classifier
 
 PixelRow = Annotated[list[Annotated[float, Field(ge=0, le=255)]], Field(min_length=28, max_length=28)]
@@ -67,8 +69,18 @@ class Prediction(BaseModel):
     uncertain: bool = Field(description="true when the confidence is below the documented threshold (0.7)")
 
 
+class HeatmapOut(BaseModel):
+    image: str = Field(description="PNG data URL, 112x112: the Grad-CAM map in colour over the 28x28 input")
+    values: list[list[float]] = Field(description="the Grad-CAM map, 28 rows of 28 values in [0, 1]")
+
+    @classmethod
+    def of(cls, heatmap: Heatmap) -> HeatmapOut:
+        return cls(image=heatmap.data_url(), values=np.round(heatmap.values, 4).tolist())
+
+
 class PredictResponse(Prediction):
     preprocessed: str = Field(description="the exact 28x28 model input, as a PNG data URL")
+    heatmap: HeatmapOut | None = Field(None, description="with ?explain=true: why the model chose the digit")
     model: ModelRef
     timing_ms: Timing
 
@@ -77,6 +89,7 @@ class DigitReading(Prediction):
     box: list[int] = Field(
         min_length=4, max_length=4, description="[x, y, w, h] in the original image's pixels"
     )
+    heatmap: HeatmapOut | None = Field(None, description="with ?explain=true: why the model chose the digit")
 
 
 class RecognizeResponse(BaseModel):

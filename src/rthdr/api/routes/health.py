@@ -18,8 +18,12 @@ async def healthz() -> Status:
     return Status(status="ok")
 
 
-@router.get("/readyz", response_model=Status, summary="Ready: the model is loaded and answers",
-            responses={503: {"model": Status}})
+@router.get(
+    "/readyz",
+    response_model=Status,
+    summary="Ready: the model is loaded and answers",
+    responses={503: {"model": Status}},
+)
 async def readyz(request: Request) -> Any:
     predictor = getattr(request.app.state, "predictor", None)
     if predictor is None:
@@ -27,7 +31,11 @@ async def readyz(request: Request) -> Any:
     return Status(status="ready")
 
 
-@router.get("/api/v1/model", response_model=ModelCard, tags=["recognition"],
-            summary="The model card: architecture, training, measured accuracy")
+@router.get(
+    "/api/v1/model",
+    response_model=ModelCard,
+    tags=["recognition"],
+    summary="The model card: architecture, training, measured accuracy",
+)
 async def model_card(classifier: ClassifierDep) -> dict[str, Any]:
     return classifier.card

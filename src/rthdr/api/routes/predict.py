@@ -8,10 +8,11 @@ import numpy as np
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from rthdr.api.dependencies import PredictorDep, SettingsDep
+from rthdr.api.dependencies import ExplainParam, PredictorDep, SettingsDep
 from rthdr.api.inputs import REQUEST_BODY, read_image
 from rthdr.api.metrics import PREDICTIONS
-from rthdr.api.schemas import ModelRef, PredictResponse, Timing, error_responses
+from rthdr.api.schemas import HeatmapOut, ModelRef, PredictResponse, Timing, error_responses
+from rthdr.explain import explain as heatmap
 from rthdr.pipeline import png_data_url, prepare
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
@@ -28,7 +29,9 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
     openapi_extra=REQUEST_BODY,
     responses=error_responses(400, 413, 415, 422),
 )
-async def predict(request: Request, predictor: PredictorDep, settings: SettingsDep) -> PredictResponse:
+async def predict(
+    request: Request, predictor: PredictorDep, settings: SettingsDep, explain: ExplainParam = False
+) -> PredictResponse:
     started = time.perf_counter()
     image = await read_image(request)
     prepared = await run_in_threadpool(prepare, image, settings.max_image_pixels)
@@ -42,6 +45,7 @@ async def predict(request: Request, predictor: PredictorDep, settings: SettingsD
         probabilities=prediction.probabilities.tolist(),
         uncertain=prediction.uncertain,
         preprocessed=png_data_url(prepared.model_input),
+        heatmap=HeatmapOut.of(heatmap(prediction.cam, prepared.model_input)) if explain else None,
         model=ModelRef.of(predictor.classifier),
         timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),
     )

@@ -8,10 +8,11 @@ import numpy as np
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from rthdr.api.dependencies import PredictorDep, SettingsDep
+from rthdr.api.dependencies import ExplainParam, PredictorDep, SettingsDep
 from rthdr.api.inputs import REQUEST_BODY, read_image
 from rthdr.api.metrics import PREDICTIONS
-from rthdr.api.schemas import DigitReading, ModelRef, RecognizeResponse, Timing, error_responses
+from rthdr.api.schemas import DigitReading, HeatmapOut, ModelRef, RecognizeResponse, Timing, error_responses
+from rthdr.explain import explain as heatmap
 from rthdr.pipeline import prepare_number
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
@@ -27,7 +28,9 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
     openapi_extra=REQUEST_BODY,
     responses=error_responses(400, 413, 415, 422),
 )
-async def recognize(request: Request, predictor: PredictorDep, settings: SettingsDep) -> RecognizeResponse:
+async def recognize(
+    request: Request, predictor: PredictorDep, settings: SettingsDep, explain: ExplainParam = False
+) -> RecognizeResponse:
     started = time.perf_counter()
     image = await read_image(request)
     classify = predictor.classifier.probabilities  # for choosing split points of touching digits
@@ -44,8 +47,9 @@ async def recognize(request: Request, predictor: PredictorDep, settings: Setting
             probabilities=p.probabilities.tolist(),
             uncertain=p.uncertain,
             box=list(box),
+            heatmap=HeatmapOut.of(heatmap(p.cam, digit.model_input)) if explain else None,
         )
-        for p, box in zip(predictions, prepared.original_boxes(), strict=True)
+        for p, box, digit in zip(predictions, prepared.original_boxes(), prepared.digits, strict=True)
     ]
     return RecognizeResponse(
         text="".join(str(r.digit) for r in readings),
