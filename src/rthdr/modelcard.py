@@ -63,6 +63,7 @@ def build_card(
             "command": f"rthdr train --out {run_dir.as_posix()}  &&  rthdr release {run_dir.as_posix()}",
             "data": f"MNIST training set: {run['train_size']:,} images for training, {run['val_size']:,} held "
             "out for model selection and early stopping; the test set was used once, for this card",
+            "train_images": run["train_size"],
             "settings": {k: v for k, v in config.items() if k != "model"},
             "best_epoch": run["best_epoch"],
             "seconds": run["train_seconds"],

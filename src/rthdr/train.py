@@ -44,6 +44,11 @@ class TrainConfig:
     scale: float = 0.12  # zoom in [1 - scale, 1 + scale]
     shift_px: float = 2.5
     elastic_px: float = 0.8  # amplitude of a smooth random displacement field; 0 turns it off
+    # Adversarial training: each batch also trains on its attacked copy (half the loss each), so the
+    # model learns to resist attacks without giving up much clean accuracy. None = off.
+    adversarial: str | None = None  # "pgd" or "fgsm"
+    adversarial_eps: float = 0.1  # L-infinity budget in pixel units of [0, 1]
+    adversarial_steps: int = 3  # PGD steps during training
     seed: int = 0
     threads: int = 0  # torch intra-op threads; 0 = all cores
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -90,6 +95,25 @@ def ema_average(decay: float):
     return update
 
 
+def adversarial_copy(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, generator: torch.Generator
+) -> torch.Tensor:
+    """The batch attacked with the configured method; batch-norm statistics are left untouched."""
+    from rthdr.robustness import fgsm, pgd
+
+    model.eval()
+    if cfg.adversarial == "pgd":
+        attacked = pgd(model, x, y, cfg.adversarial_eps, steps=cfg.adversarial_steps, generator=generator)
+    else:  # FGSM from a random start (Wong et al., "Fast is better than free")
+        start = (x + (torch.rand(x.shape, generator=generator) * 2 - 1) * cfg.adversarial_eps).clamp(0, 1)
+        attacked = torch.min(
+            torch.max(fgsm(model, start, y, 1.25 * cfg.adversarial_eps), x - cfg.adversarial_eps),
+            x + cfg.adversarial_eps,
+        ).clamp(0, 1)
+    model.train()
+    return attacked
+
+
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1], the model's input."""
     return torch.tensor(images, dtype=torch.float32).div_(255).unsqueeze(1)
@@ -112,8 +136,12 @@ def train_one_epoch(
     batches = tqdm(order.split(cfg.batch_size), desc=desc, leave=False, unit="batch")
     for index in batches:
         x, y = augment(images[index], cfg, generator), labels[index]
+        attacked = adversarial_copy(model, x, y, cfg, generator) if cfg.adversarial else None
         logits = model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        if attacked is not None:
+            attacked_loss = F.cross_entropy(model(attacked), y, label_smoothing=cfg.label_smoothing)
+            loss = (loss + attacked_loss) / 2
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
