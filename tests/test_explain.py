@@ -49,7 +49,7 @@ def test_heatmap_marks_where_the_ink_is(classifier, digit_samples) -> None:
     model_input = digit_samples[1].astype(np.float32) / 255
     (prediction,) = classifier.predict(model_input[None])
     heatmap = explain(prediction.cam, model_input)
-    assert heatmap.values.shape == (28, 28) and 0 <= heatmap.values.min() and heatmap.values.max() == 1
+    assert heatmap.values.shape == (28, 28) and heatmap.values.min() >= 0 and heatmap.values.max() == 1
     ink, blank = model_input > 0.5, model_input == 0
     assert heatmap.values[ink].mean() > heatmap.values[blank].mean()
     overlay = Image.open(io.BytesIO(heatmap.overlay_png))

@@ -7,9 +7,12 @@ import tempfile
 
 import uvicorn
 
+from rthdr.inference import Classifier
+
 
 def serve(host: str, port: int, workers: int, model: str, reload: bool = False) -> None:
     """Settings travel to the worker processes through the environment."""
+    Classifier(model)  # fail now, with a clear message, rather than in every worker
     os.environ["RTHDR_MODEL"] = str(model)
     workers = workers or os.cpu_count() or 1
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -1,0 +1,106 @@
+"""The real server process (`rthdr serve`) over real HTTP: it starts, answers, and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import encode, free_port, render, running_server
+
+
+def post(url: str, body: bytes, content_type: str) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_live_server_answers_over_http(live_server: str, digit_samples) -> None:
+    status, body = post(f"{live_server}/api/v1/predict", encode(render(digit_samples[7])), "image/png")
+    assert status == 200 and body["digit"] == 7
+    status, body = post(f"{live_server}/api/v1/predict", b"not an image", "image/png")
+    assert status == 422 and body["error"]["code"] == "invalid_image"
+    status, body = post(
+        f"{live_server}/api/v1/predict", json.dumps({"pixels": [[0] * 28] * 28}).encode(), "application/json"
+    )
+    assert status == 422 and body["error"]["code"] == "no_digit_found"
+    with urllib.request.urlopen(f"{live_server}/") as page:
+        assert b"<canvas" in page.read()
+    with urllib.request.urlopen(f"{live_server}/metrics") as metrics:
+        assert b"rthdr_http_requests_total" in metrics.read()
+
+
+def test_two_workers_share_metrics_and_serve(model_path: Path, digit_samples) -> None:
+    with running_server(model_path, workers=2) as url:
+        for _ in range(6):
+            status, _ = post(f"{url}/api/v1/predict", encode(render(digit_samples[4])), "image/png")
+            assert status == 200
+        with urllib.request.urlopen(f"{url}/metrics") as response:
+            text = response.read().decode()
+        line = next(row for row in text.splitlines() if row.startswith('rthdr_predictions_total{digit="4"}'))
+        assert float(line.split()[-1]) == 6.0, "metrics must add up across worker processes"
+
+
+def test_sigterm_stops_the_server_gracefully(model_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rthdr.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--model",
+            str(model_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        # Uvicorn finishes in-flight requests, then re-raises the signal: exit status -SIGTERM.
+        assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+        output = process.stdout.read()  # type: ignore[union-attr]
+        assert "Waiting for application shutdown" in output and "Finished server process" in output
+    finally:
+        process.kill()
+
+
+def test_missing_model_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rthdr.cli",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--workers",
+            "1",
+            "--model",
+            str(tmp_path / "nope.onnx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "nope.onnx" in result.stderr and "RTHDR_MODEL" in result.stderr
