@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+import swagger_ui_bundle
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from rthdr import __version__
@@ -15,7 +18,9 @@ from rthdr.api.batcher import Predictor
 from rthdr.api.body_limit import BodyLimitMiddleware
 from rthdr.api.errors import install_error_handlers
 from rthdr.api.metrics import MetricsMiddleware, metrics_endpoint
+from rthdr.api.request_log import RequestContextMiddleware
 from rthdr.api.routes import health, predict, recognize
+from rthdr.api.security import RateLimiter, SecurityHeadersMiddleware, limit_rate, require_api_key
 from rthdr.api.settings import Settings, get_settings
 from rthdr.inference import Classifier
 
@@ -40,19 +45,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Recognise handwritten digits in images. Errors always have the body "
         '`{"error": {"code": "...", "message": "..."}}`.',
         lifespan=lifespan,
+        docs_url=None,  # served below from local assets: no CDN
     )
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
-    app.include_router(predict.router)
-    app.include_router(recognize.router)
+    guarded = [Depends(require_api_key), Depends(limit_rate)]
+    app.include_router(predict.router, dependencies=guarded)
+    app.include_router(recognize.router, dependencies=guarded)
     app.include_router(health.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=app.title,
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestContextMiddleware, timeout_s=settings.request_timeout_s)  # outermost
     return app

@@ -7,6 +7,8 @@ import tempfile
 
 import uvicorn
 
+from rthdr.api.request_log import configure_logging
+from rthdr.api.settings import get_settings
 from rthdr.inference import Classifier
 
 
@@ -25,5 +27,7 @@ def serve(host: str, port: int, workers: int, model: str, reload: bool = False) 
         workers=None if reload else workers,
         reload=reload,
         timeout_graceful_shutdown=10,
-        access_log=False,
+        timeout_keep_alive=5,
+        access_log=False,  # RequestContextMiddleware logs each request, with its ID
+        log_config=configure_logging(get_settings().log_json),
     )

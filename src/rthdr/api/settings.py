@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rthdr.decode import DEFAULT_MAX_PIXELS
 from rthdr.inference import DEFAULT_MODEL
+
+CommaList = Annotated[list[str], NoDecode]  # read from the environment as "a,b,c", not JSON
 
 
 class Settings(BaseSettings):
@@ -29,6 +32,25 @@ class Settings(BaseSettings):
         1.0, description="micro-batching: wait up to this long for more requests; 0 = off"
     )
     max_batch: int = Field(64, description="micro-batching: most images in one model call")
+    cors_origins: CommaList = Field(
+        default_factory=list, description="origins allowed by CORS; empty = CORS closed"
+    )
+    api_keys: CommaList = Field(
+        default_factory=list, description="keys accepted in X-API-Key; empty = open API"
+    )
+    rate_limit_per_minute: int = Field(
+        0, description="API requests per client per minute and worker; 0 = no limit"
+    )
+    request_timeout_s: float = Field(10.0, description="API requests running longer answer 503")
+    log_json: bool = Field(True, description="structured JSON logs (false: plain text)")
+
+    @field_validator("cors_origins", "api_keys", mode="before")
+    @classmethod
+    def split_commas(cls, value: object) -> object:
+        """RTHDR_API_KEYS=a,b in the environment -> ["a", "b"]."""
+        return (
+            [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
+        )
 
 
 @lru_cache

@@ -1,0 +1,93 @@
+"""Security for the page and the API: response headers, optional API keys, per-client rate limits."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rthdr.api.settings import Settings, get_settings
+
+# The page runs only its own scripts (no inline code), WebAssembly for on-device inference, and
+# images from data: URLs (previews, heatmaps). Swagger UI at /docs needs one inline script.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+DOCS_POLICY = PAGE_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = DOCS_POLICY if scope["path"].startswith("/docs") else PAGE_POLICY
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = policy
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
+
+
+def require_api_key(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+    """With RTHDR_API_KEYS set, every API call needs one of the keys in the X-API-Key header."""
+    if not settings.api_keys:
+        return
+    given = request.headers.get("x-api-key", "")
+    if not any(hmac.compare_digest(given, key) for key in settings.api_keys):
+        raise HTTPException(
+            401,
+            "A valid API key is required in the X-API-Key header.",
+            headers={"WWW-Authenticate": "X-API-Key"},
+        )
+
+
+class RateLimiter:
+    """A moving one-minute window per client (its API key, else its address), per worker process."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.limit = parse(f"{per_minute}/minute") if per_minute > 0 else None
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def __call__(self, request: Request) -> None:
+        if self.limit is None:
+            return
+        client = request.headers.get("x-api-key") or (request.client.host if request.client else "unknown")
+        if not self.limiter.hit(self.limit, client):
+            reset = self.limiter.get_window_stats(self.limit, client).reset_time
+            retry_after = max(1, round(reset - time.time()))
+            raise HTTPException(
+                429,
+                f"Too many requests: the limit is {self.limit.amount} per minute. "
+                f"Try again in {retry_after} s.",
+                headers={"Retry-After": str(retry_after)},
+            )
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+def limit_rate(request: Request, limiter: Annotated[RateLimiter, Depends(get_rate_limiter)]) -> None:
+    limiter(request)
