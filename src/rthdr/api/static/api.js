@@ -1,0 +1,62 @@
+// Talking to the REST API. Every failure becomes an ApiError with a message fit to show people;
+// an aborted request is re-thrown untouched so callers can tell "superseded" from "failed".
+
+export const UNREACHABLE = "Can't reach the server. Check your connection and try again.";
+
+export class ApiError extends Error {
+  /** @param {string} code  the API's error.code, or "network" / "bad_response" from here */
+  constructor(code, message, status = 0) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** fetch() + JSON, timed in the browser. Resolves to {data, roundTripMs}. */
+async function requestJSON(url, init = {}) {
+  const started = performance.now();
+  let response;
+  try {
+    response = await fetch(url, { ...init, headers: { Accept: "application/json", ...init.headers } });
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError("network", UNREACHABLE);
+  }
+  const body = await response.json().catch(() => null);
+  const roundTripMs = performance.now() - started;
+  if (!response.ok) {
+    // The API always answers {"error": {code, message}}; a proxy in between might not.
+    const error = body?.error;
+    throw new ApiError(
+      error?.code ?? "http_error",
+      error?.message ?? `The server answered with an error (HTTP ${response.status}). Try again.`,
+      response.status,
+    );
+  }
+  if (body === null) throw new ApiError("bad_response", "The server sent an answer this page cannot read.");
+  return { data: body, roundTripMs };
+}
+
+/** Recognise a canvas export: JSON {"image": "data:image/png;base64,..."}. */
+export function predictDataURL(dataURL, signal) {
+  return requestJSON("/api/v1/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ image: dataURL }),
+    signal,
+  });
+}
+
+/** Recognise an uploaded file, sent as multipart with the file field "image". */
+export function predictFile(file, signal) {
+  const form = new FormData();
+  form.append("image", file, file.name || "image");
+  return requestJSON("/api/v1/predict", { method: "POST", body: form, signal });
+}
+
+/** The model card: name, version and, when the model ships them, accuracy figures. */
+export async function fetchModelCard() {
+  const { data } = await requestJSON("/api/v1/model");
+  return data;
+}

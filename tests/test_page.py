@@ -1,0 +1,540 @@
+"""Browser tests of the page at /: the real server in a subprocess, Debian's Chromium through Playwright.
+
+Set RTHDR_MODEL to test against another model than the shipped one; the digit checks that need a good
+model (a "1" read as 1) only run against the shipped model. Screenshots go to reports/screenshots/."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import math
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rthdr.inference import DEFAULT_MODEL
+from tests.conftest import encode, render
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "reports" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PREDICT = "**/api/v1/predict"
+PLACEHOLDER = "\N{EN DASH}"  # the digit shown while there is no answer
+
+
+def missing(message: str) -> None:
+    """Missing prerequisites fail in CI and skip elsewhere, like the MNIST fixture does."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+# ---- the server and the browser -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model(model_path: Path) -> Path:
+    if not model_path.is_file():
+        missing(f"model {model_path} not found: train it or set RTHDR_MODEL")
+    return model_path
+
+
+@pytest.fixture(scope="module")
+def shipped(model: Path) -> bool:
+    """True when the tests run against the shipped model, good enough to read a drawn digit right."""
+    return model.resolve() == DEFAULT_MODEL.resolve()
+
+
+@pytest.fixture(scope="module")
+def server(model: Path, live_server: str) -> str:
+    """The session's real `rthdr serve` process (tests/conftest.py), which sends the production CSP:
+    an inline script or style in the page would fail these tests."""
+    return live_server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} not found: `make browser` installs Debian's chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Problems:
+    """Everything that went wrong in the page: console errors, uncaught exceptions, failed requests."""
+
+    console: list[str] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return self.console + self.exceptions + self.failed + self.statuses
+
+
+def open_page(browser: object, base: str, **context_options: object) -> tuple[object, Problems]:
+    context = browser.new_context(**({"viewport": DESKTOP} | context_options))  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems = Problems()
+    page.on("console", lambda m: m.type == "error" and problems.console.append(m.text))
+    page.on("pageerror", lambda e: problems.exceptions.append(str(e)))
+    # An AbortController cancelling a superseded request is by design, not a failure.
+    page.on(
+        "requestfailed",
+        lambda r: r.failure != "net::ERR_ABORTED" and problems.failed.append(f"{r.url} {r.failure}"),
+    )
+    page.on("response", lambda r: r.status >= 400 and problems.statuses.append(f"{r.status} {r.url}"))
+    page.goto(f"{base}/")
+    page.wait_for_selector("html[data-ready=true]")
+    return page, problems
+
+
+@pytest.fixture
+def desktop(browser: object, server: str) -> Iterator[tuple[object, Problems]]:
+    page, problems = open_page(browser, server)
+    yield page, problems
+    page.context.close()
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def draw(page: object, points: list[tuple[float, float]], steps: int = 2) -> None:
+    """Real pointer events along `points`, given in the pad's logical 280 x 280 pixels."""
+    box = page.locator("#canvas").bounding_box()
+    scale = box["width"] / 280
+
+    def at(p: tuple[float, float]) -> tuple[float, float]:
+        return box["x"] + p[0] * scale, box["y"] + p[1] * scale
+
+    page.mouse.move(*at(points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*at(point), steps=steps)
+    page.mouse.up()
+
+
+def one() -> list[tuple[float, float]]:
+    return [(140, 45 + 190 * i / 20) for i in range(21)]
+
+
+def zero() -> list[tuple[float, float]]:
+    return [(140 + 72 * math.sin(t), 140 - 92 * math.cos(t)) for t in np.linspace(0, 2 * math.pi, 48)]
+
+
+def bar(start: tuple[float, float], end: tuple[float, float], n: int = 12) -> list[tuple[float, float]]:
+    return [
+        (start[0] + (end[0] - start[0]) * i / n, start[1] + (end[1] - start[1]) * i / n) for i in range(n + 1)
+    ]
+
+
+def ink(page: object) -> int:
+    """Dark pixels on the pad's bitmap."""
+    return page.evaluate(
+        """() => {
+            const c = document.getElementById("canvas");
+            const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] < 128) n++;
+            return n;
+        }"""
+    )
+
+
+def wait_state(page: object, state: str) -> None:
+    page.wait_for_selector(f"#result[data-state={state}]", timeout=10_000)
+
+
+def wait_result(page: object) -> int:
+    wait_state(page, "result")
+    text = page.locator("#result-digit").inner_text()
+    assert re.fullmatch(r"\d", text), text
+    return int(text)
+
+
+def assert_result_shown(page: object, digit: int) -> None:
+    """Everything the result panel shows for an answer, consistent with `digit`."""
+    assert re.fullmatch(r"\d+(\.\d)? % confidence", page.locator("#result-confidence").inner_text())
+    assert page.locator("#probabilities .bar").count() == 10
+    top = page.locator("#probabilities .bar.is-top")
+    assert top.count() == 1 and top.get_attribute("data-digit") == str(digit)
+    widths = page.eval_on_selector_all(
+        "#probabilities .bar-fill", "els => els.map(e => parseFloat(e.style.width))"
+    )
+    assert max(widths) == widths[digit] and 99 <= sum(widths) <= 101
+    preprocessed = page.locator("#preprocessed")
+    assert preprocessed.is_visible()
+    assert preprocessed.get_attribute("src").startswith("data:image/png;base64,")
+    assert page.evaluate("document.getElementById('preprocessed').naturalWidth") == 28
+    assert preprocessed.bounding_box()["width"] >= 100
+    assert re.fullmatch(r"Server \d+\.\d ms · round trip \d+ ms", page.locator("#latency").inner_text())
+    assert page.locator("#status").inner_text().startswith(f"Predicted {digit}, ")
+
+
+def assert_cleared(page: object) -> None:
+    assert ink(page) == 0
+    assert page.locator("#result").get_attribute("data-state") == "idle"
+    assert page.locator("#result-digit").inner_text() == PLACEHOLDER
+    assert page.locator("#status").inner_text() == "Draw a digit"
+    assert page.locator("#probabilities .bar.is-top").count() == 0
+    assert not page.locator("#preprocessed").is_visible()
+
+
+def count_predictions(page: object) -> list[str]:
+    sent: list[str] = []
+    page.on("request", lambda r: r.method == "POST" and "/api/v1/predict" in r.url and sent.append(r.url))
+    return sent
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(encode(pixels)).decode()
+
+
+def fake_answer(digit: int, confidence: float, uncertain: bool = False, runner_up: int | None = None) -> str:
+    """A /predict answer made up by the test, for states a real model will not produce on demand."""
+    probabilities = [(1 - confidence) / 9] * 10
+    if runner_up is not None:
+        probabilities = [0.02] * 10
+        probabilities[runner_up] = 1 - confidence - 0.16
+    probabilities[digit] = confidence
+    return json.dumps(
+        {
+            "digit": digit,
+            "confidence": confidence,
+            "probabilities": probabilities,
+            "uncertain": uncertain,
+            "preprocessed": png_data_url(np.zeros((28, 28), np.uint8)),
+            "model": {"name": "fake", "version": "0"},
+            "timing_ms": {"decode": 0.1, "preprocess": 0.2, "inference": 0.3, "total": 0.6},
+        }
+    )
+
+
+def screenshot(page: object, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+# ---- the tests ----------------------------------------------------------------------------------
+
+
+def test_page_loads_cleanly(desktop: tuple[object, Problems], server: str) -> None:
+    page, problems = desktop
+    page.wait_for_function("document.getElementById('model-info').textContent.startsWith('Model ')")
+    with urllib.request.urlopen(f"{server}/api/v1/model") as response:
+        card = json.load(response)
+    footer = page.locator("#model-info").inner_text()
+    assert card["name"] in footer and card["version"] in footer
+    assert page.locator("footer a[href='/docs']").count() == 1
+    assert page.locator("#probabilities .bar").count() == 10
+    assert page.locator("#status").get_attribute("aria-live") == "polite"
+    assert page.locator("#status").inner_text() == "Draw a digit"
+    assert page.eval_on_selector("#canvas", "c => getComputedStyle(c).touchAction") == "none"
+    # The page must work under CSP default-src 'self': nothing inline in the HTML.
+    html = urllib.request.urlopen(f"{server}/").read().decode()
+    assert "<style" not in html and "style=" not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html) and not re.search(r"\son[a-z]+=", html)
+    page.wait_for_load_state("networkidle")
+    assert problems.all() == []
+
+
+def test_drawing_shows_the_answer(desktop: tuple[object, Problems], shipped: bool) -> None:
+    page, problems = desktop
+    sent = count_predictions(page)
+    started = time.monotonic()
+    draw(page, one(), steps=4)  # 80 pointer moves
+    stroke_s = time.monotonic() - started
+    digit = wait_result(page)
+    assert_result_shown(page, digit)
+    # Debounced after the stroke and throttled during it: far fewer requests than pointer moves.
+    assert 1 <= len(sent) <= 2 + stroke_s / 0.3, (len(sent), stroke_s)
+    if shipped:
+        assert digit == 1
+    screenshot(page, "desktop-one.png")
+
+    page.click("#clear")
+    draw(page, zero())
+    digit = wait_result(page)
+    assert_result_shown(page, digit)
+    if shipped:
+        assert digit == 0
+    screenshot(page, "desktop.png")
+    assert problems.all() == []
+
+
+def test_clear_and_undo(desktop: tuple[object, Problems]) -> None:
+    page, problems = desktop
+    draw(page, one())
+    wait_result(page)
+    one_ink = ink(page)
+    assert one_ink > 1000
+    draw(page, bar((80, 60), (200, 60)))
+    wait_result(page)  # "result" means settled: nothing scheduled, nothing in flight
+    assert ink(page) > one_ink
+
+    sent = count_predictions(page)
+    with page.expect_request(PREDICT):  # the remaining drawing is recognised again
+        page.click("#undo")
+    assert ink(page) == one_ink  # the last stroke went, the first is redrawn exactly
+    wait_result(page)
+    assert len(sent) == 1
+
+    page.click("#undo")  # nothing left: back to the prompt, and no request for a blank pad
+    assert_cleared(page)
+    page.click("#undo")  # undo on an empty pad does nothing
+    assert_cleared(page)
+    page.wait_for_timeout(300)
+    assert len(sent) == 1
+
+    draw(page, one())
+    wait_result(page)
+    before = len(sent)
+    page.click("#clear")
+    assert_cleared(page)
+    page.wait_for_timeout(300)
+    assert len(sent) == before
+    assert problems.all() == []
+
+
+def test_upload_a_file(
+    desktop: tuple[object, Problems], digit_samples: dict[int, np.ndarray], shipped: bool, tmp_path: Path
+) -> None:
+    page, problems = desktop
+    path = tmp_path / "seven.png"
+    path.write_bytes(encode(render(digit_samples[7])))
+    with page.expect_request(PREDICT) as request:
+        page.set_input_files("#file-input", str(path))
+    assert request.value.headers["content-type"].startswith("multipart/form-data")
+    digit = wait_result(page)
+    assert_result_shown(page, digit)
+    preview = page.locator("#upload-preview")
+    assert preview.is_visible() and page.locator("#upload-name").inner_text() == "seven.png"
+    assert page.evaluate("document.getElementById('upload-preview').naturalWidth") == 280
+    if shipped:
+        assert digit == 7
+    screenshot(page, "upload.png")
+
+    draw(page, one())  # drawing takes over from the upload
+    wait_result(page)
+    assert not preview.is_visible()
+    assert problems.all() == []
+
+
+@pytest.mark.parametrize("how", ["drop", "paste"])
+def test_drop_and_paste(
+    desktop: tuple[object, Problems], digit_samples: dict[int, np.ndarray], shipped: bool, how: str
+) -> None:
+    page, problems = desktop
+    data = base64.b64encode(encode(render(digit_samples[3]))).decode()
+    with page.expect_request(PREDICT):
+        page.evaluate(
+            """([data, how]) => {
+                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                const transfer = new DataTransfer();
+                transfer.items.add(new File([bytes], "three.png", { type: "image/png" }));
+                const init = { bubbles: true, cancelable: true };
+                if (how === "drop") {
+                    const zone = document.getElementById("drop-zone");
+                    zone.dispatchEvent(new DragEvent("dragenter", { ...init, dataTransfer: transfer }));
+                    zone.dispatchEvent(new DragEvent("drop", { ...init, dataTransfer: transfer }));
+                } else {
+                    document.dispatchEvent(new ClipboardEvent("paste", { ...init, clipboardData: transfer }));
+                }
+            }""",
+            [data, how],
+        )
+    digit = wait_result(page)
+    assert_result_shown(page, digit)
+    assert page.locator("#upload-preview").is_visible()
+    assert "is-dragging" not in (page.locator("#drop-zone").get_attribute("class") or "")
+    if shipped:
+        assert digit == 3
+    assert problems.all() == []
+
+
+def test_unsupported_file_shows_the_error(desktop: tuple[object, Problems], tmp_path: Path) -> None:
+    page, problems = desktop
+    draw(page, one())
+    wait_result(page)  # an earlier answer must not linger next to the error
+    path = tmp_path / "notes.png"
+    path.write_text("these are my shopping notes, not a picture\n")
+    with page.expect_response(PREDICT) as response:
+        page.set_input_files("#file-input", str(path))
+    assert response.value.status == 422
+    message = response.value.json()["error"]["message"]
+    wait_state(page, "error")
+    assert page.locator("#status").inner_text() == message
+    assert page.locator("#result-digit").inner_text() == PLACEHOLDER
+    assert page.locator("#probabilities .bar.is-top").count() == 0
+    assert not page.locator("#preprocessed").is_visible()
+    assert ink(page) == 0
+    # No broken-image icon for a file the browser cannot show either, just its name.
+    page.wait_for_selector("#upload-preview", state="hidden")
+    assert page.locator("#upload-name").inner_text() == "notes.png (no preview)"
+    screenshot(page, "error.png")
+
+    draw(page, one())  # the page keeps working
+    assert_result_shown(page, wait_result(page))
+    # The only failures were the expected 422 and the browser's console line about it.
+    assert [s.split()[0] for s in problems.statuses] == ["422"]
+    assert problems.exceptions == [] and problems.failed == []
+    assert all("422" in line for line in problems.console)
+
+
+def test_too_large_file_shows_the_limit(desktop: tuple[object, Problems], tmp_path: Path) -> None:
+    page, _ = desktop
+    path = tmp_path / "huge.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(11 * 1024 * 1024))  # over the default 10 MiB limit
+    with page.expect_response(PREDICT) as response:
+        page.set_input_files("#file-input", str(path))
+    assert response.value.status == 413
+    wait_state(page, "error")
+    assert page.locator("#status").inner_text() == response.value.json()["error"]["message"]
+
+
+def test_unreachable_server(desktop: tuple[object, Problems]) -> None:
+    page, _ = desktop
+    page.route(PREDICT, lambda route: route.abort("connectionrefused"))
+    draw(page, one())
+    wait_state(page, "error")
+    assert page.locator("#status").inner_text().startswith("Can't reach the server.")
+    page.unroute(PREDICT)
+    draw(page, bar((100, 140), (180, 140)))
+    wait_result(page)
+
+
+def test_only_the_latest_answer_is_shown(desktop: tuple[object, Problems]) -> None:
+    page, _ = desktop
+    held: list[object] = []
+
+    def answer(route: object) -> None:
+        if not held:  # hold the first request back; answer the next one at once
+            held.append(route)
+        else:
+            route.fulfill(status=200, content_type="application/json", body=fake_answer(5, 0.9))  # type: ignore[attr-defined]
+
+    page.route(PREDICT, answer)
+    with page.expect_request(PREDICT):
+        draw(page, one())
+    assert page.locator("#result").get_attribute("data-state") == "busy"
+    draw(page, bar((100, 140), (180, 140)))
+    assert wait_result(page) == 5
+    # The stale answer arrives late (its request was aborted, so Playwright may refuse to send it).
+    with contextlib.suppress(Exception):
+        held[0].fulfill(status=200, content_type="application/json", body=fake_answer(3, 0.9))  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)
+    assert page.locator("#result-digit").inner_text() == "5"
+
+
+def test_uncertain_answer_says_so(desktop: tuple[object, Problems]) -> None:
+    page, _ = desktop
+    body = fake_answer(4, 0.52, uncertain=True, runner_up=9)
+    page.route(PREDICT, lambda route: route.fulfill(status=200, content_type="application/json", body=body))
+    draw(page, one())
+    wait_result(page)
+    uncertain = page.locator("#uncertain")
+    assert uncertain.is_visible()
+    assert "could also be a 9" in uncertain.inner_text()
+    assert page.locator("#status").inner_text() == "Predicted 4, 52.0 % confidence, uncertain"
+    screenshot(page, "uncertain.png")
+
+
+def test_phone_layout_and_touch(browser: object, server: str) -> None:
+    page, problems = open_page(
+        browser, server, viewport=PHONE, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
+    try:
+        box = page.locator("#canvas").bounding_box()
+        assert box["width"] >= 300  # the pad grows to the phone's width...
+        assert page.eval_on_selector("#canvas", "c => c.width") == 280 * 3  # ...at the screen's density
+        # One column: the result comes below the drawing.
+        pad = page.locator(".input-card").bounding_box()
+        result = page.locator("#result").bounding_box()
+        assert result["y"] >= pad["y"] + pad["height"]
+
+        # A finger stroke, through the browser's touch input.
+        cdp = page.context.new_cdp_session(page)
+        points = [
+            (box["x"] + box["width"] / 2, box["y"] + box["height"] * (0.15 + 0.7 * i / 20)) for i in range(21)
+        ]
+        for i, (x, y) in enumerate(points):
+            kind = "touchStart" if i == 0 else "touchMove"
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        assert_result_shown(page, wait_result(page))
+        assert ink(page) > 0
+
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{overflow} px of horizontal scroll"
+        screenshot(page, "phone.png")
+        assert problems.all() == []
+    finally:
+        page.context.close()
+
+
+def test_keyboard(
+    desktop: tuple[object, Problems], digit_samples: dict[int, np.ndarray], tmp_path: Path
+) -> None:
+    page, problems = desktop
+    # Listen for the file picker from the start: Playwright turns on the interception without waiting
+    # for the browser, so listening only just before the key press can miss it.
+    choosers: list[object] = []
+    page.on("filechooser", lambda chooser: choosers.append(chooser))
+    reached = []
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+    assert {"undo", "clear", "choose-file"} <= set(reached), reached
+    assert reached.index("undo") < reached.index("clear") < reached.index("choose-file")
+
+    page.focus("#clear")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # keyboard focus: the ring must show
+    assert page.evaluate("document.activeElement.id") == "clear"
+    assert page.eval_on_selector("#clear", "b => getComputedStyle(b).outlineStyle") != "none"
+
+    # Labelled controls.
+    for selector in ("#canvas", "#file-input"):
+        assert page.get_attribute(selector, "aria-label")
+    for selector in ("#undo", "#clear", "#choose-file"):
+        assert page.locator(selector).inner_text().strip()
+
+    # Shortcuts: Ctrl+Z undoes, Escape clears.
+    draw(page, one())
+    draw(page, bar((100, 140), (180, 140)))
+    single = ink(page)
+    page.keyboard.press("Control+z")
+    assert 0 < ink(page) < single
+    page.keyboard.press("Escape")
+    assert_cleared(page)
+
+    # Enter on "Choose a file" opens the file picker.
+    path = tmp_path / "two.png"
+    path.write_bytes(encode(render(digit_samples[2])))
+    page.focus("#choose-file")
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + 10
+    while not choosers and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert choosers, "Enter on #choose-file did not open the file picker"
+    choosers[0].set_files(str(path))  # type: ignore[attr-defined]
+    wait_result(page)
+    assert problems.all() == []
