@@ -15,6 +15,11 @@ from rthdr.inference import ModelError
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Show every flag's default, and keep the examples' line breaks."""
 
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:  # the help text says where the default comes from
+            return action.help
+        return super()._get_help_string(action)
+
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -136,7 +141,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_release(args: argparse.Namespace) -> int:
     from rthdr.modelcard import TEST_ACCURACY_TARGET, release
 
-    card = release(args.run, args.models_dir, args.images_dir, args.data_dir)
+    card = release(args.runs, args.models_dir, args.images_dir, args.data_dir)
     metrics = card["metrics"]
     print(
         f"released {card['name']} {card['version']}: test accuracy {100 * metrics['test_accuracy']:.2f} % "
@@ -194,8 +199,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from rthdr.api.server import serve
+    from rthdr.api.settings import get_settings
 
-    serve(host=args.host, port=args.port, workers=args.workers, model=args.model, reload=args.reload)
+    settings = get_settings()  # RTHDR_* variables; flags given on the command line win
+    serve(
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=settings.workers if args.workers is None else args.workers,
+        model=args.model,
+        reload=args.reload,
+    )
     return 0
 
 
@@ -307,11 +320,15 @@ def build_parser() -> argparse.ArgumentParser:
         "release",
         help="ship a trained run: copy its model to models/ and write the model card",
         formatter_class=HelpFormatter,
-        description="Copy RUN/model.onnx and model.pt into the models folder, evaluate the model once on the "
-        "MNIST test set, measure its latency, and write the model card (Markdown and JSON) and its plots.",
-        epilog="example:\n  rthdr train --out runs/full && rthdr release runs/full",
+        description="Export the weights of one run (or several: an ensemble that averages them, as one ONNX "
+        "graph) into the models folder, measure it on the validation split and, once, on the MNIST test set, "
+        "time it, and write the model card (Markdown and JSON) and its plots.",
+        epilog="examples:\n  rthdr train --out runs/a && rthdr release runs/a\n"
+        "  rthdr release runs/s1 runs/s2      # a two-network ensemble",
     )
-    release.add_argument("run", help="a folder written by `rthdr train`")
+    release.add_argument(
+        "runs", nargs="+", metavar="RUN", help="folders written by `rthdr train`; several make an ensemble"
+    )
     release.add_argument("--models-dir", default="models", help="where the shipped model lives")
     release.add_argument("--images-dir", default="docs/images", help="where the card's plots go")
     add_data_dir(release)
@@ -360,14 +377,14 @@ def build_parser() -> argparse.ArgumentParser:
         "  rthdr serve --host 0.0.0.0 --port 80 --workers 4",
     )
     serve.add_argument(
-        "--host", default=os.environ.get("RTHDR_HOST", "127.0.0.1"), help="address to listen on"
+        "--host", default=None, help="address to listen on (default: $RTHDR_HOST or 127.0.0.1)"
     )
-    serve.add_argument("--port", type=int, default=int(os.environ.get("RTHDR_PORT", 8000)), help="port")
+    serve.add_argument("--port", type=int, default=None, help="port (default: $RTHDR_PORT or 8000)")
     serve.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("RTHDR_WORKERS", 0)),
-        help="worker processes (0 = one per CPU core)",
+        default=None,
+        help="worker processes (default: $RTHDR_WORKERS, or 0 = one per available CPU)",
     )
     serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     add_model(serve)

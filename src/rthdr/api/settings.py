@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +21,7 @@ class Settings(BaseSettings):
     model: Path = Field(DEFAULT_MODEL, description="ONNX model file")
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8000, description="port to listen on")
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, description="server processes")
+    workers: int = Field(0, description="server processes; 0 = one per available CPU (the container's limit)")
     onnx_threads: int = Field(1, description="ONNX Runtime threads per worker")
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="largest request body accepted (413 above)")
     max_image_pixels: int = Field(

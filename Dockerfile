@@ -1,0 +1,98 @@
+# syntax=docker/dockerfile:1
+#
+# rthdr serving image: ONNX Runtime + FastAPI + Uvicorn, the shipped model baked in.
+# No PyTorch, no compilers in the final stage; runs as UID 10001.
+#
+#   docker build -t rthdr:1.0.0 .
+#   docker run --rm -p 8000:8000 --read-only --tmpfs /tmp --tmpfs /tmp/metrics rthdr:1.0.0
+#
+# Another model: mount it over the baked-in one
+#   docker run ... -v "$PWD/my.onnx:/app/models/digitnet.onnx:ro" rthdr:1.0.0
+# or mount it anywhere and point RTHDR_MODEL at it
+#   docker run ... -v "$PWD/models:/models:ro" -e RTHDR_MODEL=/models/my.onnx rthdr:1.0.0
+# (a NAME.card.json beside NAME.onnx is served by GET /api/v1/model).
+# Arguments after the image name go to `rthdr serve`, e.g. `--workers 2`; prefer RTHDR_PORT over
+# --port so the HEALTHCHECK below follows the port. See docs/deployment.md.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---- builder: a virtual environment with the package and its serving dependencies only ----------
+FROM ${PYTHON_IMAGE} AS builder
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+WORKDIR /src
+# Dependencies first, from pyproject.toml alone, so that editing src/ reuses this layer.
+# `project.dependencies` = the serving dependencies: never the [train] extra (torch) or [test].
+# Every one ships manylinux wheels, so no compiler is needed here either.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
+        > /tmp/requirements.txt \
+    && pip install --requirement /tmp/requirements.txt
+
+# README.md* : the build reads it when present and must not fail when it is not.
+COPY pyproject.toml README.md* ./
+COPY src ./src
+# The package itself, then proof: dependencies consistent, the app builds (its page and static files
+# are in the installed package), torch absent.
+# pip and setuptools go: the running service never needs them.
+RUN pip install . \
+    && pip check \
+    && python -c "import cv2, onnxruntime; from rthdr.api.main import create_app; create_app()" \
+    && if python -c "import torch" 2>/dev/null; then echo "torch must not be in the serving image" >&2; exit 1; fi \
+    && python -m pip uninstall --yes pip setuptools
+
+# ---- runtime ----------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+
+ARG VERSION=1.0.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="rthdr" \
+      org.opencontainers.image.description="Real-time handwritten digit recognition: ONNX Runtime behind a REST API and a drawing page" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.source="https://github.com/rthdr/rthdr" \
+      org.opencontainers.image.documentation="https://github.com/rthdr/rthdr/blob/main/docs/deployment.md"
+
+# A fixed, unprivileged UID/GID (Kubernetes runAsNonRoot checks it numerically).
+RUN groupadd --system --gid 10001 rthdr \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin rthdr
+
+COPY --from=builder /opt/venv /opt/venv
+
+WORKDIR /app
+# Only the serving model and its card: not digitnet.pt (training weights).
+COPY models/digitnet.onnx models/digitnet.card.json /app/models/
+
+# /tmp/metrics must exist before the first request (prometheus_client fails on a missing folder).
+# It is created here for a plain `docker run`; with a read-only root mount a tmpfs/emptyDir at
+# /tmp AND one at /tmp/metrics (compose.yaml and deploy/k8s do).
+RUN install -d -o 10001 -g 10001 -m 0755 /tmp/metrics
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    RTHDR_MODEL=/app/models/digitnet.onnx \
+    RTHDR_HOST=0.0.0.0 \
+    RTHDR_PORT=8000 \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
+
+USER 10001:10001
+EXPOSE 8000
+
+# No curl in the image: Python's urllib; any non-2xx answer or no answer raises -> exit 1.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('RTHDR_PORT', '8000'), timeout=4)"]
+
+# Workers: RTHDR_WORKERS (default: one per CPU the process sees, which in a container is the HOST's
+# core count, not the CPU limit: set RTHDR_WORKERS to match the limit).
+ENTRYPOINT ["rthdr", "serve"]
