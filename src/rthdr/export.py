@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rthdr.model import DigitNet
+from rthdr.model import DigitNet, Model, members
 
 INPUT_NAME = "image"  # (N, 1, 28, 28) float32 pixels in [0, 1], 0 = background
 # (N, 10) softmax; (N, 10, 7, 7) class activation maps without the classifier's bias, i.e. the
@@ -19,21 +20,25 @@ PARITY_TOLERANCE = 1e-4
 
 
 class ServingGraph(nn.Module):
-    """What the service runs: probabilities plus the class activation maps they come from."""
+    """What the service runs: probabilities plus the class activation maps they come from; for an
+    ensemble, the mean of its members' probabilities and maps."""
 
-    def __init__(self, model: DigitNet) -> None:
+    def __init__(self, model: Model) -> None:
         super().__init__()
-        self.model = model
+        self.members = nn.ModuleList(members(model))
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        classifier = self.model.classifier
-        assert classifier.bias is not None
-        cam = F.conv2d(self.model.activations(image), classifier.weight)
-        logits = cam.mean(dim=(2, 3)) + classifier.bias[None, :]
-        return torch.softmax(logits, dim=1), cam
+        probabilities, cams = [], []
+        for member in cast(list[DigitNet], list(self.members)):
+            classifier = member.classifier
+            assert classifier.bias is not None
+            cam = F.conv2d(member.activations(image), classifier.weight)
+            probabilities.append(torch.softmax(cam.mean(dim=(2, 3)) + classifier.bias[None, :], dim=1))
+            cams.append(cam)
+        return torch.stack(probabilities).mean(0), torch.stack(cams).mean(0)
 
 
-def export_onnx(model: DigitNet, path: str | Path, opset: int = 17) -> float:
+def export_onnx(model: Model, path: str | Path, opset: int = 17) -> float:
     """Write the ONNX graph (dynamic batch axis) and return its max abs difference from PyTorch."""
     import onnx
     import onnxruntime as ort

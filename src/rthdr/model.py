@@ -77,29 +77,65 @@ class DigitNet(nn.Module):
         return self.class_maps(x).mean(dim=(2, 3))
 
 
+class Ensemble(nn.Module):
+    """Several DigitNets voting: the mean of their probabilities (and of their class maps).
+
+    forward() returns log-probabilities, which work wherever logits do (argmax, cross-entropy)."""
+
+    def __init__(self, networks: list[DigitNet]) -> None:
+        super().__init__()
+        self.networks = networks
+        self.members = nn.ModuleList(networks)  # registers their parameters
+
+    def class_maps(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m.class_maps(x) for m in self.networks]).mean(0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        probabilities = torch.stack([torch.softmax(m(x), dim=1) for m in self.networks]).mean(0)
+        return probabilities.clamp_min(1e-12).log()
+
+
+Model = DigitNet | Ensemble
+
+
+def members(model: Model) -> list[DigitNet]:
+    return list(model.networks) if isinstance(model, Ensemble) else [model]
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def count_macs(model: DigitNet, size: int = 28) -> int:
+def count_macs(model: Model, size: int = 28) -> int:
     """Multiply-accumulates of one forward pass (convolutions only; the rest is negligible)."""
     macs = 0
-    for module in model.modules():
-        if isinstance(module, nn.MaxPool2d):
-            size //= 2
-        elif isinstance(module, nn.Conv2d):
-            kh, kw = module.kernel_size
-            macs += size * size * module.in_channels * module.out_channels * kh * kw // module.groups
+    for member in members(model):
+        side = size
+        for module in member.modules():
+            if isinstance(module, nn.MaxPool2d):
+                side //= 2
+            elif isinstance(module, nn.Conv2d):
+                kh, kw = module.kernel_size
+                macs += side * side * module.in_channels * module.out_channels * kh * kw // module.groups
     return macs
 
 
-def save_checkpoint(model: DigitNet, path: str, **extra: Any) -> None:
-    """A checkpoint carries the config beside the weights so it can be rebuilt from the file alone."""
-    torch.save({"config": model.config.to_dict(), "state_dict": model.state_dict(), **extra}, path)
+def save_checkpoint(model: Model, path: str, **extra: Any) -> None:
+    """A checkpoint carries each network's config beside its weights, so it can be rebuilt from the
+    file alone; an ensemble is a list of such entries."""
+    entries = [{"config": m.config.to_dict(), "state_dict": m.state_dict()} for m in members(model)]
+    body = entries[0] if isinstance(model, DigitNet) else {"members": entries}
+    torch.save({**body, **extra}, path)
 
 
-def load_checkpoint(path: str) -> tuple[DigitNet, dict[str, Any]]:
+def _build(entry: dict[str, Any]) -> DigitNet:
+    model = DigitNet(ModelConfig.from_dict(entry["config"]))
+    model.load_state_dict(entry["state_dict"])
+    return model.eval()
+
+
+def load_checkpoint(path: str) -> tuple[Model, dict[str, Any]]:
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    model = DigitNet(ModelConfig.from_dict(checkpoint["config"]))
-    model.load_state_dict(checkpoint["state_dict"])
-    return model.eval(), checkpoint
+    if "members" in checkpoint:
+        return Ensemble([_build(entry) for entry in checkpoint["members"]]).eval(), checkpoint
+    return _build(checkpoint), checkpoint

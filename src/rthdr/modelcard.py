@@ -16,7 +16,7 @@ import numpy as np
 from rthdr.evaluate import Evaluation, evaluate, write_report
 from rthdr.export import export_onnx
 from rthdr.inference import Classifier
-from rthdr.model import load_checkpoint
+from rthdr.model import Ensemble, Model, count_macs, count_parameters, load_checkpoint, save_checkpoint
 
 MODEL_NAME = "digitnet"
 TEST_ACCURACY_TARGET = 0.996  # the shipped model must stay at or above this (tests/test_shipped_model.py)
@@ -38,10 +38,51 @@ def single_image_latency_ms(classifier: Classifier, runs: int = 2000) -> dict[st
     }
 
 
+def train_command(run_dir: Path, config: dict[str, Any]) -> str:
+    """The `rthdr train` line that reproduces a run (the flags that differ from their defaults)."""
+    from rthdr.train import TrainConfig
+
+    defaults = TrainConfig()
+    flags = {
+        "seed": "--seed",
+        "threads": "--threads",
+        "epochs": "--epochs",
+        "adversarial": "--adversarial",
+        "adversarial_eps": "--adversarial-eps",
+        "elastic_px": "--elastic",
+        "lr": "--lr",
+    }
+    extra = [
+        f"{flag} {config[key]}" for key, flag in flags.items() if config.get(key) != getattr(defaults, key)
+    ]
+    return " ".join(["rthdr train --out", run_dir.as_posix(), *extra])
+
+
 def build_card(
-    run: dict[str, Any], evaluation: Evaluation, classifier: Classifier, run_dir: Path
+    runs: list[dict[str, Any]],
+    run_dirs: list[Path],
+    model: Model,
+    validation_accuracy: float,
+    parity: float,
+    evaluation: Evaluation,
+    classifier: Classifier,
 ) -> dict[str, Any]:
-    config = run["config"]
+    config, first = runs[0]["config"], runs[0]
+    network = (
+        "CNN: 3x3 conv + batch norm + ReLU stages "
+        f"{[list(stage) for stage in config['model']['stages']]} with 2x2 max-pooling between stages, "
+        "dropout, a 1x1 conv to 10 class activation maps, global average pooling, softmax"
+    )
+    summary = (
+        network
+        if len(runs) == 1
+        else (
+            f"Ensemble of {len(runs)} CNNs trained from different random seeds, exported as one ONNX graph that "
+            f"averages their probabilities (and class activation maps). Each: {network}"
+        )
+    )
+    commands = [train_command(d, r["config"]) for d, r in zip(run_dirs, runs, strict=True)]
+    macs = count_macs(model)
     return {
         "name": classifier.name,
         "version": classifier.version,
@@ -50,34 +91,38 @@ def build_card(
         "released": datetime.now(UTC).strftime("%Y-%m-%d"),
         "task": "classify one handwritten digit (0-9) in a 28x28 greyscale image, MNIST conventions",
         "architecture": {
-            "summary": "CNN: 3x3 conv + batch norm + ReLU stages "
-            f"{[list(stage) for stage in config['model']['stages']]} with 2x2 max-pooling between stages, "
-            "dropout, a 1x1 conv to 10 class activation maps, global average pooling, softmax",
-            "parameters": run["parameters"],
-            "macs": run["macs"],
-            "flops": 2 * run["macs"],
+            "summary": summary,
+            "members": len(runs),
+            "parameters": count_parameters(model),
+            "macs": macs,
+            "flops": 2 * macs,
             "input": "image: float32 (N, 1, 28, 28), pixels in [0, 1], 0 = background",
-            "outputs": "probabilities: (N, 10); cam: (N, 10, 7, 7) class activation maps",
+            "outputs": "probabilities: (N, 10); cam: (N, 10, 7, 7) class activation maps (before ReLU)",
         },
         "training": {
-            "command": f"rthdr train --out {run_dir.as_posix()}  &&  rthdr release {run_dir.as_posix()}",
-            "data": f"MNIST training set: {run['train_size']:,} images for training, {run['val_size']:,} held "
-            "out for model selection and early stopping; the test set was used once, for this card",
-            "train_images": run["train_size"],
-            "settings": {k: v for k, v in config.items() if k != "model"},
-            "best_epoch": run["best_epoch"],
-            "seconds": run["train_seconds"],
-            "machine": run["machine"],
+            "command": "  &&  ".join(
+                [*commands, "rthdr release " + " ".join(d.as_posix() for d in run_dirs)]
+            ),
+            "data": f"MNIST training set through the serving preprocessing: {first['train_size']:,} images for "
+            f"training, {first['val_size']:,} held out (the same for every member) for model selection and "
+            "early stopping; the test set was used once, for this card",
+            "train_images": first["train_size"],
+            "settings": {k: v for k, v in config.items() if k not in ("model", "seed")},
+            "seeds": [r["config"]["seed"] for r in runs],
+            "best_epochs": [r["best_epoch"] for r in runs],
+            "member_validation_accuracy": [r["val_accuracy"] for r in runs],
+            "seconds": round(sum(r["train_seconds"] for r in runs), 1),
+            "machine": first["machine"],
         },
         "metrics": {
-            "validation_accuracy": round(run["val_accuracy"], 5),
+            "validation_accuracy": round(validation_accuracy, 5),
             "test_accuracy": round(evaluation.accuracy, 5),
             "test_accuracy_raw_tensors": round(evaluation.raw_accuracy, 5),
             "test_errors": evaluation.errors,
             "test_images": evaluation.test_images,
             "per_class_accuracy": [round(a, 5) for a in evaluation.per_class_accuracy],
             "per_class_precision": [round(p, 5) for p in evaluation.per_class_precision],
-            "onnx_max_abs_diff_vs_pytorch": run["onnx_max_abs_diff"],
+            "onnx_max_abs_diff_vs_pytorch": parity,
             "single_image_latency_ms": single_image_latency_ms(classifier),
             "latency_machine": f"{platform.machine()}, ONNX Runtime, 1 thread",
         },
@@ -120,7 +165,8 @@ def render_markdown(card: dict[str, Any]) -> str:
 - Command: `{t["command"]}`
 - Data: {t["data"]}.
 - Settings: {settings}.
-- Best epoch: {t["best_epoch"]}; training took {t["seconds"] / 60:.0f} minutes on {t["machine"]}.
+- Seeds {t["seeds"]}; best epochs {t["best_epochs"]}; validation accuracy of each network alone {", ".join(f"{100 * v:.2f} %" for v in t["member_validation_accuracy"])}.
+- Training took {t["seconds"] / 60:.0f} minutes in all on {t["machine"]}.
 
 ## Per-class results on the test set
 | digit | recall (accuracy) % | precision % |
@@ -136,24 +182,38 @@ def render_markdown(card: dict[str, Any]) -> str:
 """
 
 
+def validation_accuracy(classifier: Classifier, config: dict[str, Any], data_dir: str | Path | None) -> float:
+    """Accuracy on the held-out training images the runs chose their epochs on (never the test set)."""
+    from rthdr.data import load_mnist
+    from rthdr.train import TrainConfig, split_train_val
+
+    split = TrainConfig(split_seed=config.get("split_seed", 0), val_fraction=config["val_fraction"])
+    _, _, x_val, y_val = split_train_val(*load_mnist("train", data_dir), split)
+    predicted = classifier.predict_all(x_val.squeeze(1).numpy()).argmax(1)
+    return float((predicted == y_val.numpy()).mean())
+
+
 def release(
-    run_dir: str | Path, models_dir: str | Path, images_dir: str | Path, data_dir: str | Path | None
+    run_dirs: list[str | Path], models_dir: str | Path, images_dir: str | Path, data_dir: str | Path | None
 ) -> dict[str, Any]:
-    """Export the run's weights into models_dir, evaluate them on the test set once, write the card."""
-    run_path, models, images = Path(run_dir), Path(models_dir), Path(images_dir)
+    """Export the runs' weights (several: an ensemble) into models_dir as one ONNX graph, measure it on
+    the validation split and, once, on the test set, and write the model card and its plots."""
+    paths, models, images = [Path(d) for d in run_dirs], Path(models_dir), Path(images_dir)
     models.mkdir(parents=True, exist_ok=True)
     images.mkdir(parents=True, exist_ok=True)
-    run = json.loads((run_path / "metrics.json").read_text())
-    shutil.copy(run_path / "model.pt", models / f"{MODEL_NAME}.pt")
-    model, _ = load_checkpoint(str(models / f"{MODEL_NAME}.pt"))
-    run["onnx_max_abs_diff"] = export_onnx(model, models / f"{MODEL_NAME}.onnx")  # with today's graph
-    shutil.copy(run_path / "training_curves.png", images / "training_curves.png")
+    runs = [json.loads((path / "metrics.json").read_text()) for path in paths]
+    networks = [load_checkpoint(str(path / "model.pt"))[0] for path in paths]
+    model: Model = networks[0] if len(networks) == 1 else Ensemble(networks)  # type: ignore[arg-type]
+    save_checkpoint(model, str(models / f"{MODEL_NAME}.pt"))
+    parity = export_onnx(model, models / f"{MODEL_NAME}.onnx")
+    shutil.copy(paths[0] / "training_curves.png", images / "training_curves.png")
 
     classifier = Classifier(models / f"{MODEL_NAME}.onnx")
+    validation = validation_accuracy(classifier, runs[0]["config"], data_dir)
     evaluation, test_images, _, _ = evaluate(classifier, data_dir)
     write_report(evaluation, test_images, images)
     (images / "report.json").rename(models / f"{MODEL_NAME}.evaluation.json")
-    card = build_card(run, evaluation, classifier, run_path)
+    card = build_card(runs, paths, model, validation, parity, evaluation, classifier)
     (models / f"{MODEL_NAME}.card.json").write_text(json.dumps(card, indent=2) + "\n")
     (models / "MODEL_CARD.md").write_text(render_markdown(card))
     return card

@@ -49,7 +49,11 @@ class TrainConfig:
     adversarial: str | None = None  # "pgd" or "fgsm"
     adversarial_eps: float = 0.1  # L-infinity budget in pixel units of [0, 1]
     adversarial_steps: int = 3  # PGD steps during training
-    seed: int = 0
+    seed: int = 0  # weights' initialisation, batch order and augmentation
+    split_seed: int = 0  # which images are held out: kept fixed so models of an ensemble share it
+    # Train on images passed through the serving preprocessing (rthdr.preprocess), so the network
+    # learns exactly what it will be shown; MNIST's own tensors differ from it by resampling details.
+    serving_preprocess: bool = True
     threads: int = 0  # torch intra-op threads; 0 = all cores
     model: ModelConfig = field(default_factory=ModelConfig)
 
@@ -115,8 +119,9 @@ def adversarial_copy(
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1], the model's input."""
-    return torch.tensor(images, dtype=torch.float32).div_(255).unsqueeze(1)
+    """(N, 28, 28) uint8 0-255 or float in [0, 1] -> float (N, 1, 28, 28) in [0, 1], the model's input."""
+    tensor = torch.tensor(images, dtype=torch.float32)
+    return (tensor.div_(255) if images.dtype == np.uint8 else tensor).unsqueeze(1)
 
 
 def train_one_epoch(
@@ -169,16 +174,24 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tu
 def split_train_val(
     images: np.ndarray, labels: np.ndarray, cfg: TrainConfig
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A seeded shuffle, optionally limited, with the last val_size images held out."""
-    order = np.random.default_rng(cfg.seed).permutation(len(images))
+    """A seeded shuffle, optionally limited, with the last 1/12 of the images held out."""
+    order = np.random.default_rng(cfg.split_seed).permutation(len(images))
     if cfg.limit:
         order = order[: cfg.limit]
     val_size = max(1, round(len(order) * cfg.val_fraction))
     train_idx, val_idx = order[:-val_size], order[-val_size:]
+
+    def inputs(index: np.ndarray) -> torch.Tensor:
+        if not cfg.serving_preprocess:
+            return to_tensor(images[index])
+        from rthdr.evaluate import preprocess_all
+
+        return to_tensor(preprocess_all(images[index]))
+
     return (
-        to_tensor(images[train_idx]),
+        inputs(train_idx),
         torch.from_numpy(labels[train_idx].astype(np.int64)),
-        to_tensor(images[val_idx]),
+        inputs(val_idx),
         torch.from_numpy(labels[val_idx].astype(np.int64)),
     )
 
