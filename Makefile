@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test venv lint typecheck pytest browser train evaluate bench clean help
+.PHONY: run test venv lint typecheck pytest system train evaluate bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ help:  ## list the targets
 run: $(STAMP)  ## serve the web app and API at http://127.0.0.1:8000 with the bundled model
 	$(BIN)/rthdr serve
 
-test: $(STAMP) browser lint typecheck pytest  ## set up, then lint, type-check and run the whole suite
+test: $(STAMP) system lint typecheck pytest  ## set up, then lint, type-check and run the whole suite
 
 venv: $(STAMP)  ## create .venv with the package, training and test extras
 
@@ -24,8 +24,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[train,test]'
 	touch $@
 
-browser:  ## install Debian's chromium for the browser tests (never a browser download)
-	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+system:  ## Debian packages: chromium for the browser tests (never a browser download), wrk for load tests
+	@[ -x $(CHROMIUM) ] && command -v wrk >/dev/null || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium wrk; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
@@ -42,6 +43,9 @@ train: $(STAMP)  ## retrain the shipped model (15-40 minutes on 2 cores)
 
 evaluate: $(STAMP)  ## measure the shipped model on the MNIST test set
 	$(BIN)/rthdr evaluate --out reports/evaluation
+
+bench: $(STAMP) system  ## measure model and HTTP latency and throughput into docs/benchmarks.md
+	$(BIN)/rthdr bench
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from rthdr.bench import serving
 from rthdr.data import resolve_data_dir
 from rthdr.inference import DEFAULT_MODEL, Classifier
 
@@ -84,61 +79,10 @@ def encode(array_or_image: np.ndarray | Image.Image, fmt: str = "PNG", **params:
     return buffer.getvalue()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def running_server(model: Path, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`rthdr serve` as a real process on a free port; yields its base URL once /readyz says ready."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "rthdr.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--model",
-        str(model),
-    ]
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"rthdr serve exited with {process.returncode}:\n{process.stdout.read()}")  # type: ignore[union-attr]
-            try:
-                if urllib.request.urlopen(f"{url}/readyz", timeout=1).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("rthdr serve did not become ready within 60 s")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 @pytest.fixture(scope="session")
 def live_server(model_path: Path) -> Iterator[str]:
     """One real server for the whole session (HTTP and browser tests share it)."""
-    with running_server(model_path) as url:
+    with serving(model_path) as url:
         yield url
 
 

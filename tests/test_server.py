@@ -11,7 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import encode, free_port, render, running_server
+from rthdr.bench import free_port, serving
+from tests.conftest import encode, render
 
 
 def post(url: str, body: bytes, content_type: str) -> tuple[int, dict]:
@@ -39,7 +40,7 @@ def test_live_server_answers_over_http(live_server: str, digit_samples) -> None:
 
 
 def test_two_workers_share_metrics_and_serve(model_path: Path, digit_samples) -> None:
-    with running_server(model_path, workers=2) as url:
+    with serving(model_path, workers=2) as url:
         for _ in range(6):
             status, _ = post(f"{url}/api/v1/predict", encode(render(digit_samples[4])), "image/png")
             assert status == 200

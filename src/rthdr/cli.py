@@ -197,6 +197,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rthdr.bench import run, write
+
+    command = "rthdr bench" + (" --quick" if args.quick else "")
+    report = run(Path(args.model), Path(args.weights), args.quick, args.workers, command)
+    paths = write(report, args.out)
+    print(paths[1].read_text())
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from rthdr.api.server import serve
     from rthdr.api.settings import get_settings
@@ -366,6 +379,26 @@ def build_parser() -> argparse.ArgumentParser:
     robustness.add_argument("--out", default="docs/robustness", help="output folder")
     add_data_dir(robustness)
     robustness.set_defaults(handler=cmd_robustness)
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure speed: the model alone, and the service over HTTP under load",
+        formatter_class=HelpFormatter,
+        description="Time the model alone (ONNX Runtime against PyTorch eager, one thread: single-image p50/p99 "
+        "and batch throughput), then start the service and load it with wrk at concurrency 1, 8, 32 and 64, "
+        "with micro-batching off and on. Writes benchmarks.md and benchmarks.json.",
+        epilog="examples:\n  rthdr bench            # about 2 minutes\n  rthdr bench --quick    # seconds",
+    )
+    add_model(bench)
+    bench.add_argument(
+        "--weights", default="models/digitnet.pt", help="PyTorch weights for the eager comparison"
+    )
+    bench.add_argument("--workers", type=int, default=2, help="server worker processes")
+    bench.add_argument(
+        "--quick", action="store_true", help="short runs at concurrency 1 and 8 (a smoke test)"
+    )
+    bench.add_argument("--out", default="docs", help="output folder")
+    bench.set_defaults(handler=cmd_bench)
 
     serve = commands.add_parser(
         "serve",

@@ -1,0 +1,297 @@
+"""Speed, measured: the model alone (ONNX Runtime against PyTorch eager on the same weights) and the
+whole service over HTTP under load from wrk, with and without micro-batching.
+
+Every timing warms up first and reports percentiles; the machine and the commands go in the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from rthdr.inference import Classifier
+
+CONCURRENCY = (1, 8, 32, 64)
+TARGETS = {  # from issue 7; the paper reports about 55 ms per prediction
+    "model p50 ms": 0.2,
+    "HTTP p50 ms at concurrency 1": 2.0,
+    "requests/s at concurrency 32": 800.0,
+    "HTTP p99 ms at concurrency 32": 60.0,
+}
+
+WRK_SCRIPT = """
+local f = assert(io.open(os.getenv("RTHDR_BENCH_BODY"), "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*all")
+f:close()
+wrk.headers["Content-Type"] = "image/png"
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RTHDR_RESULT {"requests": %d, "seconds": %f, "p50_ms": %f, "p95_ms": %f, "p99_ms": %f, "max_ms": %f, '
+    .. '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency:percentile(99) / 1e3, latency.max / 1e3, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+def percentiles(times_ms: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(float(np.percentile(times_ms, 50)), 4),
+        "p99": round(float(np.percentile(times_ms, 99)), 4),
+    }
+
+
+def time_calls(call: Callable[[], object], runs: int, warmup: int = 100) -> list[float]:
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def throughput(call: Callable[[], object], images: int, seconds: float) -> float:
+    call()
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        call()
+        done += images
+    return round(done / (time.perf_counter() - start), 1)
+
+
+def model_only(model_path: Path, weights: Path | None, quick: bool) -> dict[str, Any]:
+    """Single-image latency and batch throughput, one thread each, ONNX Runtime and PyTorch eager."""
+    runs, seconds = (300, 0.5) if quick else (3000, 3.0)
+    rng = np.random.default_rng(0)
+    one, batch = rng.random((1, 28, 28), dtype=np.float32), rng.random((256, 28, 28), dtype=np.float32)
+    classifier = Classifier(model_path, threads=1)
+    results: dict[str, Any] = {
+        "onnxruntime": {
+            "single_image_ms": percentiles(time_calls(lambda: classifier.run(one), runs)),
+            "batch_256_images_per_s": throughput(lambda: classifier.run(batch), 256, seconds),
+        }
+    }
+    if weights and weights.is_file():
+        import torch
+
+        from rthdr.model import load_checkpoint
+
+        torch.set_num_threads(1)
+        model, _ = load_checkpoint(str(weights))
+        one_t, batch_t = torch.from_numpy(one).unsqueeze(1), torch.from_numpy(batch).unsqueeze(1)
+
+        def eager(x: torch.Tensor) -> torch.Tensor:
+            with torch.inference_mode():
+                return torch.softmax(model(x), dim=1)
+
+        results["pytorch_eager"] = {
+            "single_image_ms": percentiles(time_calls(lambda: eager(one_t), runs)),
+            "batch_256_images_per_s": throughput(lambda: eager(batch_t), 256, seconds),
+        }
+        results["speedup_single"] = round(
+            results["pytorch_eager"]["single_image_ms"]["p50"]
+            / results["onnxruntime"]["single_image_ms"]["p50"],
+            2,
+        )
+    return results
+
+
+def canvas_png(size: int = 280) -> bytes:
+    """What the page sends: a digit (a 4) drawn with a round 20-pixel pen on a white 280x280 canvas."""
+    canvas = np.full((size, size), 255, np.uint8)
+    for start, end in (((90, 50), (70, 160)), ((70, 160), (200, 160)), ((170, 60), (165, 240))):
+        cv2.line(canvas, start, end, 0, 20, cv2.LINE_AA)
+    ok, png = cv2.imencode(".png", canvas)
+    assert ok
+    return png.tobytes()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(
+    model: Path, workers: int = 1, env: dict[str, str] | None = None, timeout: float = 60
+) -> Iterator[str]:
+    """`rthdr serve` as a real process on a free port; yields its base URL once /readyz says ready."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "rthdr.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--model",
+        str(model),
+    ]
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            command, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_ready(url, process, log, timeout)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"rthdr serve exited with {process.returncode}:\n{log.read()}")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"rthdr serve was not ready within {timeout:g} s")
+
+
+def wrk(url: str, body: Path, concurrency: int, seconds: float) -> dict[str, Any]:
+    """One wrk run (one thread, `concurrency` open connections) against POST url."""
+    executable = shutil.which("wrk")
+    if executable is None:
+        raise RuntimeError("wrk is not installed: `make bench` installs it (Debian package wrk)")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        result = subprocess.run(
+            [
+                executable,
+                "-t1",
+                f"-c{concurrency}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "5s",
+                "-s",
+                script.name,
+                url,
+            ],
+            env={**os.environ, "RTHDR_BENCH_BODY": str(body)},
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
+    finally:
+        os.unlink(script.name)
+    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("RTHDR_RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed:\n{result.stdout}\n{result.stderr}")
+    stats = json.loads(line.removeprefix("RTHDR_RESULT "))
+    stats["requests_per_s"] = round(stats["requests"] / stats["seconds"], 1)
+    stats["concurrency"] = concurrency
+    stats["error_count"] = sum(stats["errors"].values())
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items()}
+
+
+@dataclass
+class Report:
+    machine: str
+    command: str
+    model: str
+    model_only: dict[str, Any]
+    http: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # setting -> one row per concurrency
+
+
+def run(model: Path, weights: Path | None, quick: bool, workers: int, command: str) -> Report:
+    report = Report(
+        machine=f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.platform(terse=True)}",
+        command=command,
+        model=f"{model.name} ({Classifier(model).version})",
+        model_only=model_only(model, weights, quick),
+    )
+    levels, seconds = ((1, 8), 2.0) if quick else (CONCURRENCY, 10.0)
+    with tempfile.TemporaryDirectory() as folder:
+        body = Path(folder) / "canvas.png"
+        body.write_bytes(canvas_png())
+        for label, window in (("micro-batching off", "0"), ("micro-batching on (2 ms window)", "2")):
+            with serving(model, workers, {"RTHDR_BATCH_WINDOW_MS": window, "RTHDR_LOG_JSON": "true"}) as url:
+                wrk(f"{url}/api/v1/predict", body, 8, 1.0)  # warm-up
+                report.http[label] = [wrk(f"{url}/api/v1/predict", body, c, seconds) for c in levels]
+    return report
+
+
+def render_markdown(report: Report) -> str:
+    ort = report.model_only["onnxruntime"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Machine: {report.machine}. Model: {report.model}. Command: `{report.command}`.",
+        "Load from [wrk](https://github.com/wg/wrk) (one thread) on the same machine as the server, POSTing a "
+        "280x280 canvas PNG of a drawn digit to `/api/v1/predict` (the full pipeline: decode, MNIST "
+        "preprocessing, model, preview PNG, JSON).",
+        "",
+        "## Model only (one CPU thread)",
+        "",
+        "| runtime | one image p50 ms | one image p99 ms | batch of 256, images/s |",
+        "|---|---|---|---|",
+        f"| ONNX Runtime | {ort['single_image_ms']['p50']} | {ort['single_image_ms']['p99']} | "
+        f"{ort['batch_256_images_per_s']:,.0f} |",
+    ]
+    if "pytorch_eager" in report.model_only:
+        eager = report.model_only["pytorch_eager"]
+        lines.append(
+            f"| PyTorch eager | {eager['single_image_ms']['p50']} | {eager['single_image_ms']['p99']} | "
+            f"{eager['batch_256_images_per_s']:,.0f} |"
+        )
+    lines += ["", "## End to end over HTTP", ""]
+    for label, rows in report.http.items():
+        lines += [
+            f"### {label}",
+            "",
+            "| concurrency | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['concurrency']} | {r['requests_per_s']:,.0f} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
+            f"{r['error_count']} |"
+            for r in rows
+        ]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write(report: Report, out_dir: str | Path) -> list[Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "benchmarks.json", out / "benchmarks.md"]
+    paths[0].write_text(json.dumps(asdict(report), indent=2) + "\n")
+    paths[1].write_text(render_markdown(report))
+    return paths
