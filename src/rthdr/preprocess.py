@@ -10,7 +10,9 @@ The CLI, the API, the multi-digit reader and the evaluation all call these funct
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -24,20 +26,37 @@ MIN_CONTRAST = 24  # grey levels between paper and ink below which we say "no di
 MNIST_STROKE = 0.12  # median stroke width / bounding-box side on MNIST (2.4 px of 20)
 THIN_STROKE = 0.05  # thinner strokes than this (rarer than 1 in 100 MNIST digits) are thickened
 SPECK = 0.01  # ink components under this share of all ink are noise
+WORKING_SIDE = 128  # images are read at most this many pixels large ...
+DETAIL = 2 * FIT  # ... unless the digit then spans fewer pixels than this
 
 
 @dataclass(frozen=True)
 class Ink:
-    """An image made ready for finding digits."""
+    """An image made ready for finding digits: ink brightness above the paper, and its strokes."""
 
-    image: np.ndarray  # float32 (H, W) in [0, 1]; 1 = full ink, 0 = paper
-    mask: np.ndarray  # uint8 (H, W), 1 where there is ink
+    flat: np.ndarray  # uint8 (H, W): how much brighter than the paper each pixel is
+    floor: float  # flat levels up to this are paper (noise)
+    level: float  # the flat level of solid ink
+    labels: np.ndarray  # int32 (H, W): connected strokes, 1..N; 0 = paper
+    stats: np.ndarray  # (N, 5): [x, y, w, h, area] of stroke k + 1
 
-    def components(self) -> tuple[np.ndarray, np.ndarray]:
-        """Connected ink components: a label image and (N, 5) stats [x, y, w, h, area] without the
-        background row, in label order (component k has label k + 1)."""
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(self.mask, connectivity=8)
-        return labels, stats[1:]
+    @property
+    def mask(self) -> np.ndarray:
+        """uint8 (H, W), 1 where there is ink."""
+        return (self.labels > 0).astype(np.uint8)
+
+    def intensity(self, box: tuple[int, int, int, int]) -> np.ndarray:
+        """float32 ink in [0, 1] inside box (x, y, w, h): 1 = solid ink, 0 = paper. Computed per
+        crop, since only the digits' boxes are ever needed."""
+        x, y, w, h = box
+        crop = self.flat[y : y + h, x : x + w].astype(np.float32)
+        return np.clip((crop - self.floor) / max(self.level - self.floor, 1.0), 0.0, 1.0)
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """Percentile of uint8 values from their histogram: linear time, where np.percentile sorts."""
+    counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    return float(np.searchsorted(counts, q / 100 * counts[-1])) if counts[-1] else 0.0
 
 
 def ink_is_dark(grey: np.ndarray) -> bool:
@@ -65,56 +84,67 @@ def extract_ink(grey: np.ndarray, dark_ink: bool | None = None) -> Ink:
     contrast = float(flat.max())
     if contrast < MIN_CONTRAST:
         raise InputError("no_digit_found", "No ink found: the image looks blank. Draw or photograph a digit.")
-    threshold, _ = cv2.threshold(flat, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    threshold = max(threshold, MIN_CONTRAST / 2)
-    strong = flat > threshold
-    ink_level = float(np.percentile(flat[strong], 90)) if strong.any() else contrast
+    threshold, strong = cv2.threshold(flat, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if threshold < MIN_CONTRAST / 2:
+        threshold, strong = cv2.threshold(flat, MIN_CONTRAST / 2, 1, cv2.THRESH_BINARY)
+    level = _percentile(flat[strong > 0], 90)
     # Paper noise (JPEG, grain) sets the floor under which pixels count as paper; on clean images
     # the floor stays low so MNIST's soft anti-aliased edges survive.
     sample, sample_strong = flat[::4, ::4], strong[::4, ::4]
-    noise = float(np.percentile(sample[~sample_strong], 99)) if (~sample_strong).any() else 0.0
-    floor = min(max(noise, 4.0), threshold * 0.75)
-    mask = _hysteresis(flat > max(floor, threshold / 2), strong)
-    image = np.clip((flat.astype(np.float32) - floor) / max(ink_level - floor, 1.0), 0.0, 1.0)
-    return Ink(image, mask)
+    floor = min(max(_percentile(sample[sample_strong == 0], 99), 4.0), threshold * 0.75)
+    labels, stats = _hysteresis(flat > max(floor, threshold / 2), strong)
+    return Ink(flat, floor, level, labels, stats)
 
 
-def _hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
-    """Weak ink pixels connected to strong ones: faint, thin or blurred strokes stay in one piece
-    where a single threshold would break them, and faint noise away from the strokes stays out."""
-    count, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+def _hysteresis(weak: np.ndarray, strong: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Strokes = components of the weak ink pixels that hold a strong one: faint, thin or blurred
+    strokes stay in one piece where a single threshold would break them, and faint noise away from
+    the strokes stays out. Returns labels renumbered 1..N and their stats."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
     keep = np.zeros(count, bool)
-    keep[np.unique(labels[strong])] = True
+    keep[labels[strong > 0]] = True
     keep[0] = False
-    return keep[labels].astype(np.uint8)
+    renumber = np.zeros(count, np.int32)
+    renumber[keep] = np.arange(1, int(keep.sum()) + 1)
+    return renumber[labels], stats[keep]
+
+
+@lru_cache(maxsize=32)
+def _quadratic_terms(height: int, width: int) -> np.ndarray:
+    """(H, W, 6) values of 1, x, y, x^2, xy, y^2 on a grid over [-0.5, 0.5]^2."""
+    ys, xs = np.indices((height, width), dtype=np.float64)
+    ys, xs = ys / max(height - 1, 1) - 0.5, xs / max(width - 1, 1) - 0.5
+    return np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1)
 
 
 def _background(bright: np.ndarray) -> np.ndarray:
     """The paper's level everywhere, as a smooth quadratic surface fitted to the paper pixels of a
     thumbnail: it follows shadows and gradients, and no blob of ink, however thick, can pass for
-    paper. Two rounds: the second fits the pixels the first one's flattening calls paper."""
+    paper. Two rounds: the second fits the pixels the first one's flattening calls paper. Even
+    paper (a canvas, a clean scan) skips the fit."""
     height, width = bright.shape
     factor = max(1.0, max(height, width) / 32)
-    small = cv2.resize(
-        bright, (max(1, round(width / factor)), max(1, round(height / factor))), interpolation=cv2.INTER_AREA
-    ).astype(np.float32)
-    ys, xs = np.indices(small.shape, dtype=np.float32)
-    ys, xs = ys / max(small.shape[0] - 1, 1) - 0.5, xs / max(small.shape[1] - 1, 1) - 0.5
-    terms = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1)
-    surface = np.full_like(small, float(np.median(small)))
+    size = (max(1, round(width / factor)), max(1, round(height / factor)))
+    small = cv2.resize(bright, size, interpolation=cv2.INTER_AREA)
+    edges = [np.median(strip) for strip in (small[0], small[-1], small[:, 0], small[:, -1])]
+    if max(edges) - min(edges) <= 4:  # the paper is even along all four borders: no shadow to follow
+        return np.full_like(bright, int(np.median(edges)))
+    terms = _quadratic_terms(small.shape[0], small.shape[1])
+    values = small.astype(np.float64)
+    surface = np.full_like(values, float(np.median(values)))
     for _ in range(2):
-        residual = np.clip(small - surface, 0, 255).astype(np.uint8)
+        residual = np.clip(values - surface, 0, 255).astype(np.uint8)
         threshold, _ = cv2.threshold(residual, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        paper = residual <= threshold / 2  # clear of the ink and of its soft edges
-        if paper.sum() < terms.shape[-1] * 2:
+        on_paper = residual <= threshold / 2  # clear of the ink and of its soft edges
+        if on_paper.sum() < terms.shape[-1] * 2:
             break
-        a, b = terms[paper].astype(np.float64), small[paper].astype(np.float64)
+        a, b = terms[on_paper], values[on_paper]
         try:  # normal equations: a 6x6 solve, far cheaper than LAPACK's least squares here
             coefficients = np.linalg.solve(a.T @ a, a.T @ b)
         except np.linalg.LinAlgError:  # paper pixels all on one line: keep the flat level
             break
-        surface = (terms @ coefficients).astype(np.float32)
-        surface += float(np.median(small[paper] - surface[paper]))  # least squares -> robust level
+        surface = terms @ coefficients
+        surface += float(np.median(b - surface[on_paper]))  # least squares -> robust level
     paper_level = np.clip(surface, 0, 255).astype(np.uint8)
     return cv2.resize(paper_level, (width, height), interpolation=cv2.INTER_LINEAR)
 
@@ -154,28 +184,53 @@ def to_mnist(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def digit_box(ink: Ink) -> tuple[int, int, int, int]:
-    """Bounding box (x, y, w, h) of all ink but specks, soft edges included (as MNIST's box is):
-    the single-digit view of an image."""
-    labels, stats = ink.components()
-    areas = stats[:, 4]
-    kept = np.flatnonzero(areas >= max(2, SPECK * areas.sum())) + 1
-    if not len(kept):
+    """Bounding box (x, y, w, h) of all ink but specks, with MNIST's soft edges (one pixel around
+    the strokes): the single-digit view of an image."""
+    areas = ink.stats[:, 4]
+    keep = ink.stats[areas >= max(2, SPECK * areas.sum())] if len(areas) else areas
+    if not len(keep):
         raise InputError("no_digit_found", "Only specks of ink found: draw or photograph a digit.")
-    strokes = np.isin(labels, kept).astype(np.uint8)
-    near_strokes = cv2.dilate(strokes, np.ones((3, 3), np.uint8))
-    x, y, w, h = cv2.boundingRect(((ink.image > 0) & (near_strokes > 0)).astype(np.uint8))
-    return x, y, w, h
+    height, width = ink.flat.shape
+    x0, y0 = max(0, keep[:, 0].min() - 1), max(0, keep[:, 1].min() - 1)
+    x1 = min(width, (keep[:, 0] + keep[:, 2]).max() + 1)
+    y1 = min(height, (keep[:, 1] + keep[:, 3]).max() + 1)
+    x, y, w, h = cv2.boundingRect((ink.flat[y0:y1, x0:x1] > ink.floor).astype(np.uint8))
+    return int(x0 + x), int(y0 + y), int(w), int(h)
 
 
 def crop_to_mnist(ink: Ink, box: tuple[int, int, int, int]) -> np.ndarray:
     x, y, w, h = box
-    return to_mnist(ink.image[y : y + h, x : x + w], ink.mask[y : y + h, x : x + w])
+    return to_mnist(ink.intensity(box), (ink.labels[y : y + h, x : x + w] > 0).astype(np.uint8))
+
+
+def shrink(grey: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """The image scaled down by a whole factor (area averaging) so its longer side is at most
+    `side`, and the factor."""
+    height, width = grey.shape
+    factor = math.ceil(max(height, width) / side)  # whole factors take OpenCV's fast path
+    if factor <= 1:
+        return grey, 1.0
+    size = (max(1, round(width / factor)), max(1, round(height / factor)))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), factor
 
 
 def preprocess(grey: np.ndarray, dark_ink: bool | None = None) -> np.ndarray:
-    """Any greyscale image of one digit -> (28, 28) float32 in [0, 1], MNIST style."""
-    ink = extract_ink(grey, dark_ink)
-    return crop_to_mnist(ink, digit_box(ink))
+    """Any greyscale image of one digit -> (28, 28) float32 in [0, 1], MNIST style.
+
+    The image is read at most WORKING_SIDE pixels large: the model sees 20 pixels of digit, so more
+    only costs time. Where the digit is small in a big image, its region is read again from the
+    full image, so it keeps at least DETAIL pixels."""
+    small, factor = shrink(grey, WORKING_SIDE)
+    dark_ink = ink_is_dark(small) if dark_ink is None else dark_ink
+    ink = extract_ink(small, dark_ink)
+    box = digit_box(ink)
+    if factor > 1 and max(box[2], box[3]) < DETAIL:
+        x, y, w, h = (round(v * factor) for v in box)
+        margin = max(w, h) // 4 + 2
+        region = grey[max(0, y - margin) : y + h + margin, max(0, x - margin) : x + w + margin]
+        ink = extract_ink(shrink(region, WORKING_SIDE)[0], dark_ink)
+        box = digit_box(ink)
+    return crop_to_mnist(ink, box)
 
 
 def from_pixels(pixels: np.ndarray) -> np.ndarray:

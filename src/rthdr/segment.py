@@ -99,7 +99,7 @@ def crop_input(ink: Ink, piece: Piece) -> np.ndarray:
     x, y, w, h = piece.box
     piece_mask = piece.mask[y : y + h, x : x + w]
     near = cv2.dilate(piece_mask, np.ones((3, 3), np.uint8))  # keep the strokes' soft edges
-    return to_mnist(ink.image[y : y + h, x : x + w] * near, piece_mask)
+    return to_mnist(ink.intensity(piece.box) * near, piece_mask)
 
 
 def _cut(piece: Piece, column: int, slope: float) -> tuple[Piece, Piece, int] | None:
@@ -183,7 +183,7 @@ def _merge(ink: Ink, pieces: list[Piece], digit_height: float, classify: Classif
 def segment(grey: np.ndarray, classify: Classify, dark_ink: bool | None = None) -> list[Digit]:
     """The digits of a single-line number in a greyscale image, left to right."""
     ink = extract_ink(grey, dark_ink)
-    _, stats = _stats(ink.mask)
+    stats = ink.stats
     if not len(stats):
         raise InputError(
             "no_digit_found", "No ink found: the image looks blank. Write or photograph a number."
