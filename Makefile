@@ -18,10 +18,11 @@ test: $(STAMP) system lint typecheck pytest  ## set up, then lint, type-check an
 
 venv: $(STAMP)  ## create .venv with the package, training and test extras
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[train,test]'
+	npm ci --no-audit --no-fund --loglevel=error  # ONNX Runtime Web for on-device recognition
 	touch $@
 
 system:  ## Debian packages: chromium for the browser tests (never a browser download), wrk for load tests

@@ -196,9 +196,15 @@ def split_train_val(
     )
 
 
-def train(cfg: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = None) -> dict:
-    """Train, keep the best EMA weights by validation accuracy, and write the outputs to out_dir:
-    model.pt (config + weights), model.onnx, metrics.json, training_curves.png."""
+def train(
+    cfg: TrainConfig,
+    out_dir: str | Path,
+    data_dir: str | Path | None = None,
+    start_from: DigitNet | None = None,
+) -> dict:
+    """Train (from scratch, or fine-tune `start_from`), keep the best EMA weights by validation
+    accuracy, and write to out_dir: model.pt (config + weights), model.onnx, metrics.json,
+    training_curves.png."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
@@ -207,7 +213,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = N
     generator = torch.Generator().manual_seed(cfg.seed)
 
     x_train, y_train, x_val, y_val = split_train_val(*load_mnist("train", data_dir), cfg)
-    model = DigitNet(cfg.model)
+    model = start_from or DigitNet(cfg.model)
     ema = AveragedModel(model, avg_fn=ema_average(cfg.ema_decay), use_buffers=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
@@ -246,7 +252,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, data_dir: str | Path | None = N
             tqdm.write(f"early stop: no better validation accuracy for {cfg.patience} epochs")
             break
 
-    best = DigitNet(cfg.model)
+    best = DigitNet(model.config)
     best.load_state_dict(torch.load(out / "model.pt", weights_only=True)["state_dict"])
     parity = export_onnx(best.eval(), out / "model.onnx")
     metrics = {

@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if settings.ort_web_dir.is_dir():  # ONNX Runtime Web, for on-device recognition (`make` installs it)
+        app.mount("/vendor/ort", StaticFiles(directory=settings.ort_web_dir), name="ort")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)

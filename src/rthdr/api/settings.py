@@ -15,6 +15,10 @@ from rthdr.inference import DEFAULT_MODEL
 CommaList = Annotated[list[str], NoDecode]  # read from the environment as "a,b,c", not JSON
 
 
+# npm installs ONNX Runtime Web here (package.json); the page works without it, server-side only.
+ORT_WEB_DIR = Path(__file__).resolve().parents[3] / "node_modules" / "onnxruntime-web" / "dist"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RTHDR_", extra="ignore", protected_namespaces=())
 
@@ -42,6 +46,9 @@ class Settings(BaseSettings):
     )
     request_timeout_s: float = Field(10.0, description="API requests running longer answer 503")
     log_json: bool = Field(True, description="structured JSON logs (false: plain text)")
+    ort_web_dir: Path = Field(
+        ORT_WEB_DIR, description="ONNX Runtime Web's dist folder, served at /vendor/ort"
+    )
 
     @field_validator("cors_origins", "api_keys", mode="before")
     @classmethod

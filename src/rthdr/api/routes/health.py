@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from rthdr.api.dependencies import ClassifierDep
 from rthdr.api.schemas import ModelCard, Status
 
 router = APIRouter(tags=["operations"])
+ModelVariant = Literal["best", "served"]
 
 
 @router.get("/healthz", response_model=Status, summary="Alive: the process answers")
@@ -39,3 +40,23 @@ async def readyz(request: Request) -> Any:
 )
 async def model_card(classifier: ClassifierDep) -> dict[str, Any]:
     return classifier.card
+
+
+@router.get(
+    "/api/v1/model/file",
+    tags=["recognition"],
+    summary="The ONNX model itself, for on-device recognition in the browser",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def model_file(classifier: ClassifierDep, variant: ModelVariant = "best") -> FileResponse:
+    """`best`: the INT8 model beside the served one if there is one (a quarter of the download),
+    else the served model itself; `served`: always the model the server runs."""
+    int8 = classifier.path.with_suffix(".int8.onnx")
+    path = int8 if variant == "best" and int8.is_file() else classifier.path
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=path.name,
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

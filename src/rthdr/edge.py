@@ -1,0 +1,176 @@
+"""Smaller and faster models for the edge: static INT8 quantisation (ONNX Runtime) and structured
+pruning with fine-tuning (PyTorch), each measured against the FP32 model it came from."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from rthdr.data import load_mnist
+from rthdr.evaluate import preprocess_all
+from rthdr.inference import Classifier
+from rthdr.model import DigitNet, ModelConfig
+
+
+class _Calibration:
+    """Feeds ONNX Runtime's calibrator batches of training images, as the service would see them."""
+
+    def __init__(self, images: np.ndarray, input_name: str, batch_size: int = 50) -> None:
+        self.batches = iter(images[i : i + batch_size, None] for i in range(0, len(images), batch_size))
+        self.input_name = input_name
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        batch = next(self.batches, None)
+        return None if batch is None else {self.input_name: batch.astype(np.float32)}
+
+
+def calibration_images(data_dir: str | Path | None, count: int, seed: int = 0) -> np.ndarray:
+    """`count` random training images through the serving preprocessing (never test images)."""
+    images, _ = load_mnist("train", data_dir)
+    pick = np.random.default_rng(seed).choice(len(images), count, replace=False)
+    return preprocess_all(images[pick], progress=False)
+
+
+def quantize_int8(fp32: Path, int8: Path, calibration: np.ndarray) -> None:
+    """Static INT8 quantisation, QDQ format: per-channel weights, activations calibrated by min-max
+    on real inputs. Writes int8 next to nothing else; raises if ONNX Runtime cannot load the result."""
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quant_pre_process,
+        quantize_static,
+    )
+
+    input_name = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"]).get_inputs()[0].name
+    with tempfile.TemporaryDirectory() as folder:
+        prepared = Path(folder) / "prepared.onnx"
+        quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+        quantize_static(
+            str(prepared),
+            str(int8),
+            _Calibration(calibration, input_name),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+    Classifier(int8)  # loads, or raises ModelError
+
+
+@dataclass
+class Variant:
+    name: str
+    file: str
+    size_bytes: int
+    test_accuracy: float
+    single_image_ms_p50: float
+    batch_256_images_per_s: float
+
+
+def measure(
+    name: str, path: Path, test_inputs: np.ndarray, test_labels: np.ndarray, quick: bool = False
+) -> Variant:
+    """Size, test accuracy (through the serving preprocessing), one-thread latency and throughput."""
+    classifier = Classifier(path, threads=1)
+    accuracy = float((classifier.predict_all(test_inputs).argmax(1) == test_labels).mean())
+    one, batch = test_inputs[:1], test_inputs[:256]
+    for _ in range(100):
+        classifier.run(one)
+    times = []
+    for _ in range(300 if quick else 3000):
+        start = time.perf_counter()
+        classifier.run(one)
+        times.append((time.perf_counter() - start) * 1000)
+    start, done = time.perf_counter(), 0
+    while time.perf_counter() - start < (0.5 if quick else 3.0):
+        classifier.run(batch)
+        done += len(batch)
+    return Variant(
+        name=name,
+        file=path.name,
+        size_bytes=path.stat().st_size,
+        test_accuracy=accuracy,
+        single_image_ms_p50=round(float(np.percentile(times, 50)), 4),
+        batch_256_images_per_s=round(done / (time.perf_counter() - start), 1),
+    )
+
+
+def report(variants: list[Variant], out_dir: str | Path) -> list[Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [
+        "| model | file | size | test accuracy % | one image p50 ms | batch of 256, images/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| {v.name} | `{v.file}` | {v.size_bytes / 1024:,.0f} KiB | {100 * v.test_accuracy:.2f} | "
+        f"{v.single_image_ms_p50} | {v.batch_256_images_per_s:,.0f} |"
+        for v in variants
+    ]
+    paths = [out / "edge.json", out / "edge.md"]
+    paths[0].write_text(json.dumps([asdict(v) for v in variants], indent=2) + "\n")
+    paths[1].write_text("\n".join(rows) + "\n")
+    return paths
+
+
+def prune_channels(model: DigitNet, amount: float) -> DigitNet:
+    """Structured pruning: torch.nn.utils.prune ranks each convolution's output channels by L1 norm
+    and masks the weakest `amount` of them; the survivors are then copied into a physically smaller
+    network (masked channels would still cost time and bytes)."""
+    import torch
+    from torch import nn
+    from torch.nn.utils import prune
+
+    blocks = [name for name, m in model.features.named_children() if isinstance(m, nn.Sequential)]
+    old = model.state_dict()
+    kept: list[torch.Tensor] = []
+    for name in blocks:  # conv + BN + ReLU blocks, in order
+        conv = nn.Conv2d(1, 1, 1)
+        conv.weight = nn.Parameter(old[f"features.{name}.0.weight"].clone())
+        prune.ln_structured(conv, "weight", amount=amount, n=1, dim=0)
+        mask = dict(conv.named_buffers())["weight_mask"]
+        kept.append(torch.nonzero(mask.flatten(1).any(1)).flatten())
+    sizes = iter(len(k) for k in kept)
+    stages = tuple(tuple(next(sizes) for _ in stage) for stage in model.config.stages)
+    config = ModelConfig(stages=stages, dropout=model.config.dropout, num_classes=model.config.num_classes)
+    smaller = DigitNet(config)
+    new = smaller.state_dict()
+    previous = torch.tensor([0])  # the input's one channel
+    for name, keep in zip(blocks, kept, strict=True):
+        prefix = f"features.{name}."
+        new[prefix + "0.weight"] = old[prefix + "0.weight"][keep][:, previous]
+        for field in ("weight", "bias", "running_mean", "running_var"):
+            new[prefix + "1." + field] = old[prefix + "1." + field][keep]
+        new[prefix + "1.num_batches_tracked"] = old[prefix + "1.num_batches_tracked"]
+        previous = keep
+    new["classifier.weight"] = old["classifier.weight"][:, previous]
+    new["classifier.bias"] = old["classifier.bias"]
+    smaller.load_state_dict(new)
+    return smaller.eval()
+
+
+def prune_and_finetune(
+    weights: Path, amount: float, epochs: int, out_dir: Path, data_dir: str | Path | None
+) -> list[DigitNet]:
+    """Prune every network of the shipped model and fine-tune each on the training set (a short
+    one-cycle run from the pruned weights), keeping the best epoch by validation accuracy."""
+    from rthdr.model import load_checkpoint, members
+    from rthdr.train import TrainConfig, train
+
+    model, _ = load_checkpoint(str(weights))
+    tuned = []
+    for index, network in enumerate(members(model)):
+        pruned = prune_channels(network, amount)
+        cfg = TrainConfig(epochs=epochs, lr=1e-3, model=pruned.config, seed=100 + index, patience=epochs)
+        run = out_dir / f"pruned-{index}"
+        train(cfg, run, data_dir, start_from=pruned)
+        tuned.append(load_checkpoint(str(run / "model.pt"))[0])
+    return tuned  # type: ignore[return-value]

@@ -1,0 +1,87 @@
+"""Edge models: INT8 quantisation and structured pruning are real, smaller, and still accurate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from rthdr.cli import main
+from rthdr.edge import calibration_images, prune_channels, quantize_int8
+from rthdr.evaluate import preprocess_all
+from rthdr.inference import Classifier
+from rthdr.model import count_macs, count_parameters, load_checkpoint, members
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def network():
+    model, _ = load_checkpoint(str(ROOT / "models" / "digitnet.pt"))
+    return members(model)[0]
+
+
+def test_pruning_removes_channels_for_real(network) -> None:
+    pruned = prune_channels(network, 0.25)
+    assert count_parameters(pruned) < 0.65 * count_parameters(network)
+    assert count_macs(pruned) < 0.65 * count_macs(network)
+    x = torch.rand(4, 1, 28, 28)
+    assert pruned(x).shape == (4, 10)
+    torch.testing.assert_close(prune_channels(network, 0.0)(x), network(x))  # nothing pruned, same net
+
+
+def test_int8_model_is_smaller_and_as_accurate(
+    tmp_path: Path, model_path: Path, mnist_dir: Path, mnist_test
+) -> None:
+    int8 = tmp_path / "model.int8.onnx"
+    quantize_int8(model_path, int8, calibration_images(mnist_dir, 200))
+    assert int8.stat().st_size < 0.4 * model_path.stat().st_size
+    images, labels = mnist_test
+    inputs = preprocess_all(images[:500], progress=False)
+    fp32_accuracy = (Classifier(model_path).predict_all(inputs).argmax(1) == labels[:500]).mean()
+    int8_accuracy = (Classifier(int8).predict_all(inputs).argmax(1) == labels[:500]).mean()
+    assert int8_accuracy >= fp32_accuracy - 0.005
+
+
+def test_export_command_writes_and_measures(tmp_path: Path, model_path: Path, mnist_dir: Path) -> None:
+    model = tmp_path / "digitnet.onnx"
+    shutil.copy(model_path, model)
+    code = main(
+        [
+            "export",
+            "--int8",
+            "--model",
+            str(model),
+            "--data-dir",
+            str(mnist_dir),
+            "--calibration",
+            "100",
+            "--limit",
+            "300",
+            "--quick",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0 and (tmp_path / "digitnet.int8.onnx").is_file()
+    variants = json.loads((tmp_path / "edge.json").read_text())
+    assert [v["file"] for v in variants] == ["digitnet.onnx", "digitnet.int8.onnx"]
+    assert all(v["test_accuracy"] > 0.95 and v["single_image_ms_p50"] > 0 for v in variants)
+
+
+def test_browser_model_download_prefers_int8(tmp_path: Path, model_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from rthdr.api.main import create_app
+    from rthdr.api.settings import Settings
+
+    served = tmp_path / "digitnet.onnx"
+    shutil.copy(model_path, served)
+    with TestClient(create_app(Settings(model=served))) as client:
+        assert client.get("/api/v1/model/file").content == served.read_bytes()
+        (tmp_path / "digitnet.int8.onnx").write_bytes(b"int8 model bytes")
+        assert client.get("/api/v1/model/file").content == b"int8 model bytes"
+        assert client.get("/api/v1/model/file?variant=served").content == served.read_bytes()
+        assert client.get("/api/v1/model/file?variant=other").status_code == 422
