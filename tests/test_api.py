@@ -268,3 +268,11 @@ def test_recognize_accepts_a_canvas_data_url_and_refuses_blanks(client, digit_sa
         422,
         "invalid_image",
     )
+
+
+def test_region_locates_the_model_input_in_the_original(client, digit_samples) -> None:
+    """Drawing the 28x28 input back at `region` must land on the digit: the heatmap overlay relies on it."""
+    page = render(digit_samples[0], size=600, box=(300, 100, 200, 200))  # the digit's cell, 28 px -> 200 px
+    body = upload(client, encode(page)).json()
+    x, y, side = body["region"]
+    assert abs(side - 200) < 20 and abs(x - 300) < 20 and abs(y - 100) < 20

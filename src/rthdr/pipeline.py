@@ -11,30 +11,37 @@ import numpy as np
 
 from rthdr.decode import DEFAULT_MAX_PIXELS, InputError, decode_image
 from rthdr.inference import Classifier, Prediction
-from rthdr.preprocess import from_pixels, preprocess
+from rthdr.preprocess import Square, read_digit
 from rthdr.segment import Classify, Digit, segment
 
 
 @dataclass(frozen=True)
 class Prepared:
     model_input: np.ndarray  # (28, 28) float32 in [0, 1]
+    region: Square  # the square of the original image the model input shows
     decode_ms: float
     preprocess_ms: float
+
+
+def scaled(square: Square, factor: float) -> Square:
+    return (square[0] * factor, square[1] * factor, square[2] * factor)
 
 
 def prepare_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
     start = time.perf_counter()
     decoded = decode_image(data, max_pixels)
     decoded_at = time.perf_counter()
-    model_input = preprocess(decoded.grey)
+    model_input, square = read_digit(decoded.grey)
     done = time.perf_counter()
-    return Prepared(model_input, (decoded_at - start) * 1000, (done - decoded_at) * 1000)
+    return Prepared(
+        model_input, scaled(square, decoded.scale), (decoded_at - start) * 1000, (done - decoded_at) * 1000
+    )
 
 
 def prepare_pixels(pixels: np.ndarray) -> Prepared:
     start = time.perf_counter()
-    model_input = from_pixels(pixels)
-    return Prepared(model_input, 0.0, (time.perf_counter() - start) * 1000)
+    model_input, square = read_digit(np.clip(pixels, 0, 255).astype(np.uint8), dark_ink=False)
+    return Prepared(model_input, square, 0.0, (time.perf_counter() - start) * 1000)
 
 
 def prepare(image: bytes | np.ndarray, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
@@ -51,6 +58,9 @@ class PreparedNumber:
 
     def original_boxes(self) -> list[tuple[int, int, int, int]]:
         return [tuple(round(v * self.scale) for v in d.box) for d in self.digits]  # type: ignore[misc]
+
+    def original_regions(self) -> list[Square]:
+        return [scaled(d.square, self.scale) for d in self.digits]
 
 
 def prepare_number(

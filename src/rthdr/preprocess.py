@@ -26,6 +26,7 @@ MIN_CONTRAST = 24  # grey levels between paper and ink below which we say "no di
 MNIST_STROKE = 0.12  # median stroke width / bounding-box side on MNIST (2.4 px of 20)
 THIN_STROKE = 0.05  # thinner strokes than this (rarer than 1 in 100 MNIST digits) are thickened
 SPECK = 0.01  # ink components under this share of all ink are noise
+Square = tuple[float, float, float]  # x, y, side: the part of an image a 28x28 model input shows
 WORKING_SIDE = 128  # images are read at most this many pixels large ...
 DETAIL = 2 * FIT  # ... unless the digit then spans fewer pixels than this
 
@@ -156,11 +157,13 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * float(mask.sum()) / max(outline, 1.0)
 
 
-def to_mnist(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """A crop around one digit (ink in [0, 1] and its mask) -> the 28x28 model input."""
+def to_mnist(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, Square]:
+    """A crop around one digit (ink in [0, 1] and its mask) -> the 28x28 model input, and the
+    square of the crop's pixels it shows (for drawing explanations over the original)."""
     height, width = image.shape
     side = max(height, width)
     width_ratio = stroke_width(mask) / side
+    pad = 0
     if width_ratio < THIN_STROKE:
         grow = max(1, round((MNIST_STROKE - width_ratio) * side))
         pad = grow // 2 + 1
@@ -180,7 +183,7 @@ def to_mnist(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     left = int(np.clip(round(CENTRE - com_x), 0, SIZE - fitted.shape[1]))
     out = np.zeros((SIZE, SIZE), np.float32)
     out[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
-    return out
+    return out, (-left / scale - pad, -top / scale - pad, SIZE / scale)
 
 
 def digit_box(ink: Ink) -> tuple[int, int, int, int]:
@@ -198,9 +201,12 @@ def digit_box(ink: Ink) -> tuple[int, int, int, int]:
     return int(x0 + x), int(y0 + y), int(w), int(h)
 
 
-def crop_to_mnist(ink: Ink, box: tuple[int, int, int, int]) -> np.ndarray:
+def crop_to_mnist(ink: Ink, box: tuple[int, int, int, int]) -> tuple[np.ndarray, Square]:
     x, y, w, h = box
-    return to_mnist(ink.intensity(box), (ink.labels[y : y + h, x : x + w] > 0).astype(np.uint8))
+    model_input, (sx, sy, side) = to_mnist(
+        ink.intensity(box), (ink.labels[y : y + h, x : x + w] > 0).astype(np.uint8)
+    )
+    return model_input, (sx + x, sy + y, side)
 
 
 def shrink(grey: np.ndarray, side: int) -> tuple[np.ndarray, float]:
@@ -215,7 +221,12 @@ def shrink(grey: np.ndarray, side: int) -> tuple[np.ndarray, float]:
 
 
 def preprocess(grey: np.ndarray, dark_ink: bool | None = None) -> np.ndarray:
-    """Any greyscale image of one digit -> (28, 28) float32 in [0, 1], MNIST style.
+    """Any greyscale image of one digit -> (28, 28) float32 in [0, 1], MNIST style."""
+    return read_digit(grey, dark_ink)[0]
+
+
+def read_digit(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarray, Square]:
+    """The model input of the digit in a greyscale image, and the square of the image it shows.
 
     The image is read at most WORKING_SIDE pixels large: the model sees 20 pixels of digit, so more
     only costs time. Where the digit is small in a big image, its region is read again from the
@@ -224,13 +235,16 @@ def preprocess(grey: np.ndarray, dark_ink: bool | None = None) -> np.ndarray:
     dark_ink = ink_is_dark(small) if dark_ink is None else dark_ink
     ink = extract_ink(small, dark_ink)
     box = digit_box(ink)
+    x0 = y0 = 0
     if factor > 1 and max(box[2], box[3]) < DETAIL:
         x, y, w, h = (round(v * factor) for v in box)
         margin = max(w, h) // 4 + 2
-        region = grey[max(0, y - margin) : y + h + margin, max(0, x - margin) : x + w + margin]
-        ink = extract_ink(shrink(region, WORKING_SIDE)[0], dark_ink)
+        x0, y0 = max(0, x - margin), max(0, y - margin)
+        small, factor = shrink(grey[y0 : y + h + margin, x0 : x + w + margin], WORKING_SIDE)
+        ink = extract_ink(small, dark_ink)
         box = digit_box(ink)
-    return crop_to_mnist(ink, box)
+    model_input, (sx, sy, side) = crop_to_mnist(ink, box)
+    return model_input, (x0 + sx * factor, y0 + sy * factor, side * factor)
 
 
 def from_pixels(pixels: np.ndarray) -> np.ndarray:

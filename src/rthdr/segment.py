@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from rthdr.decode import InputError
-from rthdr.preprocess import Ink, extract_ink, to_mnist
+from rthdr.preprocess import Ink, Square, extract_ink, to_mnist
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
@@ -42,6 +42,7 @@ class Piece:
 class Digit:
     box: Box  # in the pixels of the image that was segmented
     model_input: np.ndarray  # (28, 28) float32
+    square: Square  # the part of the image the model input shows
 
 
 def _stats(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,11 +96,12 @@ def _bounding_box(mask: np.ndarray) -> Box:
     return int(x), int(y), int(w), int(h)
 
 
-def crop_input(ink: Ink, piece: Piece) -> np.ndarray:
+def crop_input(ink: Ink, piece: Piece) -> tuple[np.ndarray, Square]:
     x, y, w, h = piece.box
     piece_mask = piece.mask[y : y + h, x : x + w]
     near = cv2.dilate(piece_mask, np.ones((3, 3), np.uint8))  # keep the strokes' soft edges
-    return to_mnist(ink.intensity(piece.box) * near, piece_mask)
+    model_input, (sx, sy, side) = to_mnist(ink.intensity(piece.box) * near, piece_mask)
+    return model_input, (sx + x, sy + y, side)
 
 
 def _cut(piece: Piece, column: int, slope: float) -> tuple[Piece, Piece, int] | None:
@@ -134,8 +136,8 @@ def _split(ink: Ink, piece: Piece, digit_height: float, classify: Classify, dept
     if not options:
         return [piece]
     inputs = np.stack(
-        [crop_input(ink, piece)]
-        + [crop_input(ink, part) for left, right, _ in options for part in (left, right)]
+        [crop_input(ink, piece)[0]]
+        + [crop_input(ink, part)[0] for left, right, _ in options for part in (left, right)]
     )
     log_confidence = np.log(classify(inputs).max(axis=1) + 1e-9)
     # Touching digits meet at one stroke: a cut through more strokes is probably cutting a digit.
@@ -162,7 +164,7 @@ def _merge(ink: Ink, pieces: list[Piece], digit_height: float, classify: Classif
         return pieces
     joined = [Piece(_bounding_box(m), m) for m in (pieces[i].mask | pieces[i + 1].mask for i in candidates)]
     trio = [
-        crop_input(ink, p)
+        crop_input(ink, p)[0]
         for i, j in zip(candidates, joined, strict=True)
         for p in (pieces[i], pieces[i + 1], j)
     ]
@@ -217,4 +219,4 @@ def segment(grey: np.ndarray, classify: Classify, dark_ink: bool | None = None) 
             f"at most {MAX_DIGITS} are read. Send one line of up to 12 digits.",
         )
     digits.sort(key=lambda p: p.box[0] + p.box[2] / 2)
-    return [Digit(p.box, crop_input(ink, p)) for p in digits]
+    return [Digit(p.box, *crop_input(ink, p)) for p in digits]

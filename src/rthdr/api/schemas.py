@@ -78,8 +78,14 @@ class HeatmapOut(BaseModel):
         return cls(image=heatmap.data_url(), values=np.round(heatmap.values, 4).tolist())
 
 
+REGION = (
+    "[x, y, side]: the square of the original image the 28x28 model input shows (to draw the heatmap over it)"
+)
+
+
 class PredictResponse(Prediction):
     preprocessed: str = Field(description="the exact 28x28 model input, as a PNG data URL")
+    region: list[float] = Field(min_length=3, max_length=3, description=REGION)
     heatmap: HeatmapOut | None = Field(None, description="with ?explain=true: why the model chose the digit")
     model: ModelRef
     timing_ms: Timing
@@ -90,6 +96,7 @@ class DigitReading(Prediction):
         min_length=4, max_length=4, description="[x, y, w, h] in the original image's pixels"
     )
     heatmap: HeatmapOut | None = Field(None, description="with ?explain=true: why the model chose the digit")
+    region: list[float] = Field(min_length=3, max_length=3, description=REGION)
 
 
 class RecognizeResponse(BaseModel):

@@ -45,6 +45,7 @@ async def predict(
         probabilities=prediction.probabilities.tolist(),
         uncertain=prediction.uncertain,
         preprocessed=png_data_url(prepared.model_input),
+        region=[round(v, 1) for v in prepared.region],
         heatmap=HeatmapOut.of(heatmap(prediction.cam, prepared.model_input)) if explain else None,
         model=ModelRef.of(predictor.classifier),
         timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),

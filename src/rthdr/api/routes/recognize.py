@@ -48,8 +48,11 @@ async def recognize(
             uncertain=p.uncertain,
             box=list(box),
             heatmap=HeatmapOut.of(heatmap(p.cam, digit.model_input)) if explain else None,
+            region=[round(v, 1) for v in region],
         )
-        for p, box, digit in zip(predictions, prepared.original_boxes(), prepared.digits, strict=True)
+        for p, box, digit, region in zip(
+            predictions, prepared.original_boxes(), prepared.digits, prepared.original_regions(), strict=True
+        )
     ]
     return RecognizeResponse(
         text="".join(str(r.digit) for r in readings),
