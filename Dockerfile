@@ -47,6 +47,16 @@ RUN pip install . \
     && if python -c "import torch" 2>/dev/null; then echo "torch must not be in the serving image" >&2; exit 1; fi \
     && python -m pip uninstall --yes pip setuptools
 
+# ---- web: ONNX Runtime Web for the page's on-device mode (the three files it loads) -------------
+FROM node:20-bookworm-slim AS web
+WORKDIR /web
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error \
+    && mkdir -p /ort \
+    && cp node_modules/onnxruntime-web/dist/ort.wasm.min.mjs \
+          node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs \
+          node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm /ort/
+
 # ---- runtime ----------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
@@ -70,8 +80,10 @@ RUN groupadd --system --gid 10001 rthdr \
 COPY --from=builder /opt/venv /opt/venv
 
 WORKDIR /app
-# Only the serving model and its card: not digitnet.pt (training weights).
-COPY models/digitnet.onnx models/digitnet.card.json /app/models/
+# The serving model, its card and its INT8 variant (the browser's on-device download); not
+# digitnet.pt (training weights).
+COPY models/digitnet.onnx models/digitnet.card.json models/digitnet.int8.onnx /app/models/
+COPY --from=web /ort /app/vendor/ort
 
 # /tmp/metrics must exist before the first request (prometheus_client fails on a missing folder).
 # It is created here for a plain `docker run`; with a read-only root mount a tmpfs/emptyDir at
@@ -84,6 +96,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     RTHDR_MODEL=/app/models/digitnet.onnx \
     RTHDR_HOST=0.0.0.0 \
     RTHDR_PORT=8000 \
+    RTHDR_ORT_WEB_DIR=/app/vendor/ort \
     PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
 
 USER 10001:10001
@@ -93,6 +106,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('RTHDR_PORT', '8000'), timeout=4)"]
 
-# Workers: RTHDR_WORKERS (default: one per CPU the process sees, which in a container is the HOST's
-# core count, not the CPU limit: set RTHDR_WORKERS to match the limit).
+# Workers: RTHDR_WORKERS (default 0: one per available CPU, the container's CPU limit if it has one).
 ENTRYPOINT ["rthdr", "serve"]
