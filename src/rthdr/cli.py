@@ -45,7 +45,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         adversarial=args.adversarial,
         adversarial_eps=args.adversarial_eps,
     )
-    metrics = train(cfg, args.out, args.data_dir)
+    start_from = None
+    if args.init:
+        from rthdr.model import load_checkpoint, members
+
+        start_from = members(load_checkpoint(args.init)[0])[0]
+        cfg.model = start_from.config
+    metrics = train(cfg, args.out, args.data_dir, start_from)
     print(
         f"best validation accuracy {100 * metrics['val_accuracy']:.2f} % at epoch {metrics['best_epoch']} "
         f"({metrics['parameters']:,} parameters, {metrics['train_seconds']:.0f} s)\n"
@@ -292,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["pgd", "fgsm"],
         default=None,
         help="adversarial training: every batch is also learned in an attacked copy",
+    )
+    train.add_argument(
+        "--init",
+        default=None,
+        help="start from these weights (a checkpoint; an ensemble's first network) and fine-tune",
     )
     train.add_argument(
         "--adversarial-eps",
