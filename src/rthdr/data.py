@@ -181,3 +181,13 @@ def _fetch(url: str, target: Path, spec: IdxFile, progress: bool) -> None:
             shutil.move(tmp_path, target)
         finally:
             tmp_path.unlink(missing_ok=True)
+
+
+def train_validation_split(
+    count: int, seed: int = 0, fraction: float = 1 / 12, limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the training images to learn from and of those held out for model selection:
+    a seeded shuffle (optionally cut to `limit` images), the last `fraction` held out."""
+    order = np.random.default_rng(seed).permutation(count)[:limit]
+    held_out = max(1, round(len(order) * fraction))
+    return order[:-held_out], order[-held_out:]

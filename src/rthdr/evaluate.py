@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from rthdr.data import load_mnist
+from rthdr.data import load_mnist, train_validation_split
 from rthdr.inference import Classifier
 from rthdr.preprocess import from_pixels
 
@@ -127,13 +127,21 @@ def evaluate_numbers(
     per_length: int = 200,
     seed: int = 0,
     progress: bool = True,
+    digits: str = "test",
 ) -> list[NumberEvaluation]:
-    """Read synthetic photos of numbers made from MNIST test digits (rthdr.synth)."""
+    """Read synthetic photos of numbers (rthdr.synth) made from MNIST test digits, or, with
+    digits="validation", from the held-out training digits: that is what to tune the number
+    reader on, keeping the test digits for the reported figure."""
     from rthdr.decode import InputError
     from rthdr.pipeline import read_number
     from rthdr.synth import make_numbers
 
-    images, labels = load_mnist("test", data_dir)
+    if digits == "validation":
+        images, labels = load_mnist("train", data_dir)
+        _, held_out = train_validation_split(len(images))  # the training runs' held-out images
+        images, labels = images[held_out], labels[held_out]
+    else:
+        images, labels = load_mnist("test", data_dir)
     results = []
     for length in lengths:
         numbers = make_numbers(images, labels, per_length, length, seed=seed + length)

@@ -21,7 +21,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
-from rthdr.data import load_mnist
+from rthdr.data import load_mnist, train_validation_split
 from rthdr.export import export_onnx
 from rthdr.model import DigitNet, ModelConfig, count_macs, count_parameters, save_checkpoint
 from rthdr.report import plot_history
@@ -175,11 +175,7 @@ def split_train_val(
     images: np.ndarray, labels: np.ndarray, cfg: TrainConfig
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """A seeded shuffle, optionally limited, with the last 1/12 of the images held out."""
-    order = np.random.default_rng(cfg.split_seed).permutation(len(images))
-    if cfg.limit:
-        order = order[: cfg.limit]
-    val_size = max(1, round(len(order) * cfg.val_fraction))
-    train_idx, val_idx = order[:-val_size], order[-val_size:]
+    train_idx, val_idx = train_validation_split(len(images), cfg.split_seed, cfg.val_fraction, cfg.limit)
 
     def inputs(index: np.ndarray) -> torch.Tensor:
         if not cfg.serving_preprocess:
