@@ -23,7 +23,7 @@ Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) p
 SPECK_AREA = 0.02  # components under this share of the median digit's area are noise
 LINE_LENGTH = 1.8  # straight runs longer than this many digit heights are rules, not strokes
 WIDE = 0.9  # a group wider than this many digit heights may hold touching digits ...
-SURELY_TWO = 1.25  # ... and one wider than this does: no MNIST digit is that wide
+ONE_OR_TWO = 1.2  # ... as likely as not at this width (99 % of single digits are narrower, measured)
 SLOPES = (-0.25, 0.0, 0.25)  # cut lines leaning like handwriting, in columns per row
 CROSSING_COST = 1.0  # log-confidence a split loses for each extra stroke its cut goes through
 SHORT = 0.8  # a piece shorter than this many digit heights may be part of its neighbour
@@ -132,7 +132,13 @@ def _split(ink: Ink, piece: Piece, digit_height: float, classify: Classify, dept
     profile = np.convolve(profile, np.ones(3) / 3, mode="same")
     low, high = int(0.25 * w), int(0.75 * w)
     columns = sorted({int(c) for c in low + np.argsort(profile[low:high])[:6]})  # the thinnest columns
-    options = [pair for c in columns for slope in SLOPES if (pair := _cut(piece, c, slope))]
+    options = [
+        pair
+        for c in columns
+        for slope in SLOPES
+        if (pair := _cut(piece, c, slope))
+        and min(pair[0].box[3], pair[1].box[3]) >= FRAGMENT * digit_height  # both halves digit-sized
+    ]
     if not options:
         return [piece]
     inputs = np.stack(
@@ -143,7 +149,11 @@ def _split(ink: Ink, piece: Piece, digit_height: float, classify: Classify, dept
     # Touching digits meet at one stroke: a cut through more strokes is probably cutting a digit.
     cut_cost = CROSSING_COST * np.array([max(0, crossings - 1) for _, _, crossings in options])
     whole, halves = log_confidence[0], log_confidence[1:].reshape(-1, 2).sum(axis=1) - cut_cost
-    if w <= SURELY_TWO * max(h, digit_height) and halves.max() <= whole:
+    # The classifier reads a squeezed pair as one digit too readily, so the piece's width weighs in:
+    # a prior that it is one digit, falling from ~1 below 1.05 digit heights to ~0 above 1.35.
+    ratio = w / max(h, digit_height)
+    single = 1 / (1 + np.exp((ratio - ONE_OR_TWO) / 0.05))
+    if whole + np.log(single + 1e-9) >= halves.max() + np.log(1 - single + 1e-9):
         return [piece]  # one wide digit (a broad 0, a long-tailed 2) reads better whole
     left, right, _ = options[int(np.argmax(halves))]
     return [part for half in (left, right) for part in _split(ink, half, digit_height, classify, depth + 1)]
