@@ -40,7 +40,7 @@ def test_card_describes_this_file(shipped) -> None:
     assert card["file_bytes"] == DEFAULT_MODEL.stat().st_size
     assert 100_000 <= card["architecture"]["parameters"] <= 500_000 * card["architecture"]["members"]
     assert "rthdr train" in card["training"]["command"]
-    markdown = (DEFAULT_MODEL.parent / "MODEL_CARD.md").read_text()
+    markdown = DEFAULT_MODEL.with_suffix(".card.md").read_text()
     assert f"{100 * card['metrics']['test_accuracy']:.2f} %" in markdown and card["sha256"] in markdown
 
 

@@ -4,6 +4,7 @@ the model card (JSON for the API, Markdown for people) with every figure and how
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import time
@@ -133,7 +134,8 @@ def build_card(
     }
 
 
-def render_markdown(card: dict[str, Any]) -> str:
+def render_markdown(card: dict[str, Any], images: Path) -> str:
+    """The card for people; `images` is the plots' folder relative to the card."""
     m, a, t = card["metrics"], card["architecture"], card["training"]
     rows = "\n".join(
         f"| {d} | {100 * acc:.2f} | {100 * prec:.2f} |"
@@ -173,9 +175,9 @@ def render_markdown(card: dict[str, Any]) -> str:
 |---|---|---|
 {rows}
 
-![Confusion matrix](../docs/images/confusion_matrix.png)
-![Misclassified test digits](../docs/images/misclassified.png)
-![Training curves](../docs/images/training_curves.png)
+![Confusion matrix]({images.as_posix()}/confusion_matrix.png)
+![Misclassified test digits]({images.as_posix()}/misclassified.png)
+![Training curves]({images.as_posix()}/training_curves.png)
 
 ## Limitations
 {card["limitations"]}
@@ -194,26 +196,30 @@ def validation_accuracy(classifier: Classifier, config: dict[str, Any], data_dir
 
 
 def release(
-    run_dirs: list[str | Path], models_dir: str | Path, images_dir: str | Path, data_dir: str | Path | None
+    run_dirs: list[str | Path],
+    models_dir: str | Path,
+    images_dir: str | Path,
+    data_dir: str | Path | None,
+    name: str = MODEL_NAME,
 ) -> dict[str, Any]:
     """Export the runs' weights (several: an ensemble) into models_dir as one ONNX graph, measure it on
     the validation split and, once, on the test set, and write the model card and its plots."""
-    paths, models, images = [Path(d) for d in run_dirs], Path(models_dir), Path(images_dir)
+    paths, models, images = [Path(d) for d in run_dirs], Path(models_dir), Path(images_dir) / name
     models.mkdir(parents=True, exist_ok=True)
     images.mkdir(parents=True, exist_ok=True)
     runs = [json.loads((path / "metrics.json").read_text()) for path in paths]
     networks = [load_checkpoint(str(path / "model.pt"))[0] for path in paths]
     model: Model = networks[0] if len(networks) == 1 else Ensemble(networks)  # type: ignore[arg-type]
-    save_checkpoint(model, str(models / f"{MODEL_NAME}.pt"))
-    parity = export_onnx(model, models / f"{MODEL_NAME}.onnx")
+    save_checkpoint(model, str(models / f"{name}.pt"))
+    parity = export_onnx(model, models / f"{name}.onnx")
     shutil.copy(paths[0] / "training_curves.png", images / "training_curves.png")
 
-    classifier = Classifier(models / f"{MODEL_NAME}.onnx")
+    classifier = Classifier(models / f"{name}.onnx")
     validation = validation_accuracy(classifier, runs[0]["config"], data_dir)
     evaluation, test_images, _, _ = evaluate(classifier, data_dir)
     write_report(evaluation, test_images, images)
-    (images / "report.json").rename(models / f"{MODEL_NAME}.evaluation.json")
+    (images / "report.json").rename(models / f"{name}.evaluation.json")
     card = build_card(runs, paths, model, validation, parity, evaluation, classifier)
-    (models / f"{MODEL_NAME}.card.json").write_text(json.dumps(card, indent=2) + "\n")
-    (models / "MODEL_CARD.md").write_text(render_markdown(card))
+    (models / f"{name}.card.json").write_text(json.dumps(card, indent=2) + "\n")
+    (models / f"{name}.card.md").write_text(render_markdown(card, Path(os.path.relpath(images, models))))
     return card
