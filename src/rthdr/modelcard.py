@@ -63,7 +63,7 @@ def build_card(
     runs: list[dict[str, Any]],
     run_dirs: list[Path],
     model: Model,
-    validation_accuracy: float,
+    validation: dict[str, float],
     parity: float,
     evaluation: Evaluation,
     classifier: Classifier,
@@ -116,7 +116,10 @@ def build_card(
             "machine": first["machine"],
         },
         "metrics": {
-            "validation_accuracy": round(validation_accuracy, 5),
+            "validation_accuracy": round(validation["validation_accuracy"], 5),
+            "uncertain_flag_on_validation": {
+                k: round(v, 5) for k, v in validation.items() if k != "validation_accuracy"
+            },
             "test_accuracy": round(evaluation.accuracy, 5),
             "test_accuracy_raw_tensors": round(evaluation.raw_accuracy, 5),
             "test_errors": evaluation.errors,
@@ -137,6 +140,7 @@ def build_card(
 def render_markdown(card: dict[str, Any], images: Path) -> str:
     """The card for people; `images` is the plots' folder relative to the card."""
     m, a, t = card["metrics"], card["architecture"], card["training"]
+    u = m["uncertain_flag_on_validation"]
     rows = "\n".join(
         f"| {d} | {100 * acc:.2f} | {100 * prec:.2f} |"
         for d, (acc, prec) in enumerate(zip(m["per_class_accuracy"], m["per_class_precision"], strict=True))
@@ -144,13 +148,14 @@ def render_markdown(card: dict[str, Any], images: Path) -> str:
     settings = ", ".join(f"{k}={v}" for k, v in t["settings"].items())
     return f"""# Model card: {card["name"]} ({card["version"]})
 
-{card["task"].capitalize()}.
+{card["task"][0].upper() + card["task"][1:]}.
 
 | | |
 |---|---|
 | **Test accuracy** (10,000 MNIST test images, through the serving preprocessing) | **{100 * m["test_accuracy"]:.2f} %** ({m["test_errors"]} errors) |
 | Test accuracy of the bare network on MNIST's own tensors | {100 * m["test_accuracy_raw_tensors"]:.2f} % |
 | Validation accuracy (held-out training images, used for model selection) | {100 * m["validation_accuracy"]:.2f} % |
+| "Uncertain" flag (confidence under {u["uncertain_below"]}) on validation | flags {100 * u["uncertain_share"]:.2f} % of answers and {100 * u["errors_flagged_uncertain"]:.0f} % of the errors; unflagged answers are {100 * u["accuracy_when_not_uncertain"]:.2f} % right |
 | Parameters | {a["parameters"]:,} |
 | Compute per image | {a["macs"] / 1e6:.1f} M multiply-accumulates ({a["flops"] / 1e6:.1f} MFLOPs) |
 | Single-image latency, ONNX Runtime, 1 CPU thread | p50 {m["single_image_latency_ms"]["p50"]} ms, p99 {m["single_image_latency_ms"]["p99"]} ms |
@@ -184,15 +189,27 @@ def render_markdown(card: dict[str, Any], images: Path) -> str:
 """
 
 
-def validation_accuracy(classifier: Classifier, config: dict[str, Any], data_dir: str | Path | None) -> float:
-    """Accuracy on the held-out training images the runs chose their epochs on (never the test set)."""
-    from rthdr.data import load_mnist
-    from rthdr.train import TrainConfig, split_train_val
+def validation_metrics(
+    classifier: Classifier, config: dict[str, Any], data_dir: str | Path | None
+) -> dict[str, float]:
+    """Accuracy on the held-out training images the runs chose their epochs on (never the test set),
+    and how the "uncertain" flag behaves there: the share of answers it flags, and of errors."""
+    from rthdr.data import load_mnist, train_validation_split
+    from rthdr.evaluate import preprocess_all
+    from rthdr.inference import UNCERTAIN_BELOW
 
-    split = TrainConfig(split_seed=config.get("split_seed", 0), val_fraction=config["val_fraction"])
-    _, _, x_val, y_val = split_train_val(*load_mnist("train", data_dir), split)
-    predicted = classifier.predict_all(x_val.squeeze(1).numpy()).argmax(1)
-    return float((predicted == y_val.numpy()).mean())
+    images, labels = load_mnist("train", data_dir)
+    _, held_out = train_validation_split(len(images), config.get("split_seed", 0), config["val_fraction"])
+    probabilities = classifier.predict_all(preprocess_all(images[held_out], progress=False))
+    wrong = probabilities.argmax(1) != labels[held_out]
+    flagged = probabilities.max(1) < UNCERTAIN_BELOW
+    return {
+        "validation_accuracy": float(1 - wrong.mean()),
+        "uncertain_below": UNCERTAIN_BELOW,
+        "uncertain_share": float(flagged.mean()),
+        "errors_flagged_uncertain": float(flagged[wrong].mean()) if wrong.any() else 1.0,
+        "accuracy_when_not_uncertain": float(1 - wrong[~flagged].mean()),
+    }
 
 
 def release(
@@ -215,7 +232,7 @@ def release(
     shutil.copy(paths[0] / "training_curves.png", images / "training_curves.png")
 
     classifier = Classifier(models / f"{name}.onnx")
-    validation = validation_accuracy(classifier, runs[0]["config"], data_dir)
+    validation = validation_metrics(classifier, runs[0]["config"], data_dir)
     evaluation, test_images, _, _ = evaluate(classifier, data_dir)
     write_report(evaluation, test_images, images)
     (images / "report.json").rename(models / f"{name}.evaluation.json")
