@@ -248,6 +248,33 @@ def run(model: Path, weights: Path | None, quick: bool, workers: int, command: s
     return report
 
 
+def targets(report: Report) -> list[tuple[str, float, float, bool]]:
+    """(target, goal, measured, lower is better) for the goals in TARGETS that this run measured;
+    over HTTP, the better of the two micro-batching settings."""
+    rows = [
+        (
+            "model p50 ms",
+            TARGETS["model p50 ms"],
+            report.model_only["onnxruntime"]["single_image_ms"]["p50"],
+            True,
+        )
+    ]
+
+    def best(concurrency: int, key: str, pick: Callable[..., float]) -> float | None:
+        values = [r[key] for runs in report.http.values() for r in runs if r["concurrency"] == concurrency]
+        return pick(values) if values else None
+
+    for name, concurrency, key, lower in (
+        ("HTTP p50 ms at concurrency 1", 1, "p50_ms", True),
+        ("requests/s at concurrency 32", 32, "requests_per_s", False),
+        ("HTTP p99 ms at concurrency 32", 32, "p99_ms", True),
+    ):
+        value = best(concurrency, key, min if lower else max)
+        if value is not None:
+            rows.append((name, TARGETS[name], value, lower))
+    return rows
+
+
 def render_markdown(report: Report) -> str:
     ort = report.model_only["onnxruntime"]
     lines = [
@@ -270,6 +297,13 @@ def render_markdown(report: Report) -> str:
         lines.append(
             f"| PyTorch eager | {eager['single_image_ms']['p50']} | {eager['single_image_ms']['p99']} | "
             f"{eager['batch_256_images_per_s']:,.0f} |"
+        )
+    lines += ["", "## Against the targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
+    for name, goal, value, lower_is_better in targets(report):
+        met = value <= goal if lower_is_better else value >= goal
+        lines.append(
+            f"| {name} | {'at most' if lower_is_better else 'at least'} {goal:g} | {value:g} | "
+            f"{'yes' if met else 'no'} |"
         )
     lines += ["", "## End to end over HTTP", ""]
     for label, rows in report.http.items():
