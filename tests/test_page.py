@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import json
 import math
 import os
@@ -14,15 +15,17 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from rthdr.inference import DEFAULT_MODEL
 from tests.conftest import encode, render
+from tests.test_segment import write_number
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +36,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PREDICT = "**/api/v1/predict"
+RECOGNIZE = "**/api/v1/recognize"
+SERVER_LATENCY = r"Server \d+\.\d ms · round trip \d+ ms"
+DEVICE_LATENCY = r"On device: \d+\.\d ms \(model \d+\.\d ms\)"
+PEN = 20  # the pad's line width, in its logical pixels
 PLACEHOLDER = "\N{EN DASH}"  # the digit shown while there is no answer
 
 
@@ -90,9 +97,14 @@ class Problems:
         return self.console + self.exceptions + self.failed + self.statuses
 
 
-def open_page(browser: object, base: str, **context_options: object) -> tuple[object, Problems]:
+def open_page(
+    browser: object, base: str, before: Callable[[object], None] | None = None, **context_options: object
+) -> tuple[object, Problems]:
+    """A fresh context and page at `base`; `before(page)` runs before the page loads (routes)."""
     context = browser.new_context(**({"viewport": DESKTOP} | context_options))  # type: ignore[attr-defined]
     page = context.new_page()
+    if before:
+        before(page)
     problems = Problems()
     page.on("console", lambda m: m.type == "error" and problems.console.append(m.text))
     page.on("pageerror", lambda e: problems.exceptions.append(str(e)))
@@ -118,9 +130,10 @@ def desktop(browser: object, server: str) -> Iterator[tuple[object, Problems]]:
 
 
 def draw(page: object, points: list[tuple[float, float]], steps: int = 2) -> None:
-    """Real pointer events along `points`, given in the pad's logical 280 x 280 pixels."""
+    """Real pointer events along `points`, given in the pad's logical pixels: 280 x 280, or
+    840 x 280 in number mode (the pad is 280 high in both)."""
     box = page.locator("#canvas").bounding_box()
-    scale = box["width"] / 280
+    scale = box["height"] / 280
 
     def at(p: tuple[float, float]) -> tuple[float, float]:
         return box["x"] + p[0] * scale, box["y"] + p[1] * scale
@@ -170,7 +183,7 @@ def wait_result(page: object) -> int:
     return int(text)
 
 
-def assert_result_shown(page: object, digit: int) -> None:
+def assert_result_shown(page: object, digit: int, latency: str = SERVER_LATENCY) -> None:
     """Everything the result panel shows for an answer, consistent with `digit`."""
     assert re.fullmatch(r"\d+(\.\d)? % confidence", page.locator("#result-confidence").inner_text())
     assert page.locator("#probabilities .bar").count() == 10
@@ -185,7 +198,7 @@ def assert_result_shown(page: object, digit: int) -> None:
     assert preprocessed.get_attribute("src").startswith("data:image/png;base64,")
     assert page.evaluate("document.getElementById('preprocessed').naturalWidth") == 28
     assert preprocessed.bounding_box()["width"] >= 100
-    assert re.fullmatch(r"Server \d+\.\d ms · round trip \d+ ms", page.locator("#latency").inner_text())
+    assert re.fullmatch(latency, page.locator("#latency").inner_text())
     assert page.locator("#status").inner_text().startswith(f"Predicted {digit}, ")
 
 
@@ -231,6 +244,72 @@ def fake_answer(digit: int, confidence: float, uncertain: bool = False, runner_u
 def screenshot(page: object, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+Stroke = list[tuple[float, float]]
+
+
+def number_107() -> list[list[Stroke]]:
+    """ "107" on the wide 840 x 280 pad, digits well apart: a 1, a 0 as an ellipse, a 7 in two strokes."""
+    return [
+        [[(150, 45 + 190 * i / 20) for i in range(21)]],
+        [[(420 + 60 * math.sin(t), 140 - 92 * math.cos(t)) for t in np.linspace(0, 2 * math.pi, 48)]],
+        [bar((590, 60), (730, 60)), bar((730, 60), (640, 240))],
+    ]
+
+
+def extent(strokes: list[Stroke]) -> tuple[float, float, float, float]:
+    """[x0, y0, x1, y1] the ink of these strokes covers, in the pad's logical pixels."""
+    xs = [x for stroke in strokes for x, _ in stroke]
+    ys = [y for stroke in strokes for _, y in stroke]
+    return min(xs) - PEN / 2, min(ys) - PEN / 2, max(xs) + PEN / 2, max(ys) + PEN / 2
+
+
+def marks(page: object, selector: str, picture: str, width: float, height: float) -> list[list[float]]:
+    """The elements `selector` as the screen shows them, as [x, y, w, h] in a width x height frame laid
+    over the content box of the element `picture` (the pad's logical pixels, an image's own)."""
+    return page.evaluate(
+        """([selector, picture, width, height]) => {
+            const p = document.querySelector(picture);
+            const frame = p.getBoundingClientRect();
+            const sx = width / p.clientWidth, sy = height / p.clientHeight;
+            const left = frame.left + p.clientLeft, top = frame.top + p.clientTop;
+            return Array.from(document.querySelectorAll(selector), (e) => {
+                const r = e.getBoundingClientRect();
+                return [(r.left - left) * sx, (r.top - top) * sy, r.width * sx, r.height * sy];
+            });
+        }""",
+        [selector, picture, width, height],
+    )
+
+
+def touch(page: object, points: Stroke) -> None:
+    """A finger stroke through the browser's touch input, `points` in the pad's logical pixels."""
+    box = page.locator("#canvas").bounding_box()
+    scale = box["height"] / 280
+    cdp = page.context.new_cdp_session(page)
+    for i, (x, y) in enumerate(points):
+        point = {"x": box["x"] + x * scale, "y": box["y"] + y * scale}
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove" if i else "touchStart", "touchPoints": [point]}
+        )
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def bar_values(page: object) -> list[float]:
+    """The probabilities the bars show (their widths keep two decimals of a per cent)."""
+    return page.eval_on_selector_all(
+        "#probabilities .bar-fill", "els => els.map(e => parseFloat(e.style.width) / 100)"
+    )
+
+
+def data_url_pixels(url: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L"), np.int16)
+
+
+def wait_device(page: object, state: str) -> None:
+    page.wait_for_selector(f"html[data-on-device={state}]", timeout=60_000)
 
 
 # ---- the tests ----------------------------------------------------------------------------------
@@ -538,3 +617,382 @@ def test_keyboard(
     choosers[0].set_files(str(path))  # type: ignore[attr-defined]
     wait_result(page)
     assert problems.all() == []
+
+
+# ---- whole numbers ------------------------------------------------------------------------------
+
+
+def test_number_mode_reads_a_written_number(desktop: tuple[object, Problems], shipped: bool) -> None:
+    page, problems = desktop
+    page.click("#mode-number")
+    assert page.get_attribute("#mode-number", "aria-pressed") == "true"
+    assert page.get_attribute("#mode-digit", "aria-pressed") == "false"
+    assert page.locator("#status").inner_text() == "Write a number"
+    pad = page.locator("#canvas").bounding_box()
+    assert pad["width"] > 700 and abs(pad["width"] / pad["height"] - 3) < 0.02  # the wide pad
+    assert page.eval_on_selector("#canvas", "c => [c.width, c.height]") == [840, 280]
+    assert not page.locator("#probabilities").is_visible()  # one-digit details make no sense here
+    sent: list[str] = []
+    page.on("request", lambda r: r.method == "POST" and "/api/v1/" in r.url and sent.append(r.url))
+
+    digits = number_107()
+    for strokes in digits:
+        for stroke in strokes:
+            draw(page, stroke)
+    wait_state(page, "result")
+    text = page.locator("#number-text").inner_text()
+    assert re.fullmatch(r"\d{3}", text), text
+    if shipped:
+        assert text == "107"
+    assert sent and all(url.endswith("/api/v1/recognize") for url in sent), sent
+    assert page.locator("#number-digits li").count() == 3
+    assert page.locator("#status").inner_text().startswith(f"Read {text} (3 digits)")
+    assert re.fullmatch(SERVER_LATENCY, page.locator("#latency").inner_text())
+
+    # A box over each digit, where it was drawn, labelled with its digit and confidence.
+    boxes = marks(page, "#pad-marks .digit-box", "#canvas", 840, 280)
+    assert len(boxes) == 3
+    for (x, y, w, h), strokes in zip(boxes, digits, strict=True):
+        x0, y0, x1, y1 = extent(strokes)
+        assert abs(x - x0) <= 15 and abs(x + w - x1) <= 15, ((x, w), (x0, x1))
+        assert abs(y - y0) <= 15 and abs(y + h - y1) <= 15, ((y, h), (y0, y1))
+    labels = page.locator("#pad-marks .digit-box-label").all_inner_texts()
+    assert [label[0] for label in labels] == list(text)
+    assert all(re.fullmatch(r"\d · \d+ %", label) for label in labels), labels
+    screenshot(page, "number.png")
+
+    # "Show why" in number mode: a heatmap over each digit.
+    with page.expect_request(f"{RECOGNIZE}?explain=true"):
+        page.check("#explain")
+    wait_state(page, "result")
+    assert page.locator("#pad-marks .heatmap").count() == 3
+    assert page.locator("#pad-marks .digit-box").count() == 3
+    screenshot(page, "number-why.png")
+
+    page.click("#clear")
+    assert ink(page) == 0 and page.locator("#pad-marks > *").count() == 0
+    assert page.locator("#number-text").inner_text() == PLACEHOLDER
+    assert page.locator("#status").inner_text() == "Write a number"
+
+    # Back to one digit: the square pad and the one-digit answer, as before.
+    page.click("#mode-digit")
+    assert page.eval_on_selector("#canvas", "c => [c.width, c.height]") == [280, 280]
+    assert page.locator("#status").inner_text() == "Draw a digit"
+    draw(page, one())
+    digit = wait_result(page)
+    assert_result_shown(page, digit)
+    assert page.locator("#pad-marks .digit-box").count() == 0
+    assert problems.all() == []
+
+
+def test_number_mode_upload(
+    desktop: tuple[object, Problems], digit_samples: dict[int, np.ndarray], shipped: bool, tmp_path: Path
+) -> None:
+    page, problems = desktop
+    page.click("#mode-number")
+    image, lefts = write_number(digit_samples, "386")
+    path = tmp_path / "number.png"
+    path.write_bytes(encode(image))
+    with page.expect_response(RECOGNIZE) as response:
+        page.set_input_files("#file-input", str(path))
+    assert response.value.request.headers["content-type"].startswith("multipart/form-data")
+    answer = response.value.json()
+    wait_state(page, "result")
+    text = page.locator("#number-text").inner_text()
+    assert re.fullmatch(r"\d{3}", text), text
+    if shipped:
+        assert text == "386"
+
+    # The boxes go over the preview (once it has loaded), at the digits' places in the image.
+    page.wait_for_function("document.querySelectorAll('#upload-marks .digit-box').length === 3")
+    height, width = image.shape
+    boxes = marks(page, "#upload-marks .digit-box", "#upload-preview", width, height)
+    for mark, reading, left in zip(boxes, answer["digits"], lefts, strict=True):
+        assert np.allclose(mark, reading["box"], atol=1), (mark, reading["box"])  # the answer's boxes ...
+        assert abs(mark[0] - left) <= 4, (mark, left)  # ... where the digits are
+        assert height / 4 <= mark[1] and mark[1] + mark[3] <= height * 3 / 4, mark
+    assert page.locator("#upload-preview").bounding_box()["width"] > 150  # large enough to show them
+    assert page.locator("#pad-marks > *").count() == 0
+    screenshot(page, "upload-number.png")
+    assert problems.all() == []
+
+
+# ---- "Show why" ---------------------------------------------------------------------------------
+
+
+def test_show_why_draws_the_heatmap_over_the_drawing(desktop: tuple[object, Problems]) -> None:
+    page, problems = desktop
+    assert not page.is_checked("#explain")  # off by default
+    sent = count_predictions(page)
+    draw(page, zero())
+    wait_result(page)
+    assert sent and not any("explain" in url for url in sent)
+    assert page.locator("#pad-marks .heatmap").count() == 0 and not page.locator("#explanation").is_visible()
+
+    # On: the drawing is read again with the heatmap, which goes over the drawing at the answer's region.
+    with page.expect_response(f"{PREDICT}?explain=true") as response:
+        page.check("#explain")
+    answer = response.value.json()
+    wait_result(page)
+    [heatmap] = marks(page, "#pad-marks .heatmap", "#canvas", 280, 280)
+    x, y, side = answer["region"]
+    assert np.allclose(heatmap, [x, y, side, side], atol=1.5), (heatmap, answer["region"])
+    assert page.locator("#pad-marks .heatmap").is_visible()
+    # ... and next to the model's input, as the server drew it.
+    assert page.locator("#explanation").is_visible()
+    assert page.get_attribute("#heatmap-preview", "src") == answer["heatmap"]["image"]
+    screenshot(page, "why.png")
+
+    # Every prediction carries it while the switch is on.
+    with page.expect_request(f"{PREDICT}?explain=true"):
+        draw(page, bar((110, 150), (170, 150)))
+    wait_result(page)
+    assert page.locator("#pad-marks .heatmap").count() == 1
+
+    # Off: gone at once, without asking again, and the next request is a plain one.
+    before = len(sent)
+    page.uncheck("#explain")
+    assert page.locator("#pad-marks .heatmap").count() == 0 and not page.locator("#explanation").is_visible()
+    assert page.locator("#result").get_attribute("data-state") == "result"
+    page.wait_for_timeout(300)
+    assert len(sent) == before
+    with page.expect_request(PREDICT):
+        draw(page, bar((110, 120), (170, 120)))
+    wait_result(page)
+    assert page.locator("#pad-marks .heatmap").count() == 0
+    assert problems.all() == []
+
+
+# ---- on device ----------------------------------------------------------------------------------
+
+
+def device_answer(page: object) -> tuple[int, float]:
+    wait_state(page, "result")
+    page.wait_for_function("document.getElementById('latency').textContent.startsWith('On device')")
+    digit = wait_result(page)
+    assert_result_shown(page, digit, latency=DEVICE_LATENCY)
+    return digit, bar_values(page)[digit]
+
+
+@pytest.mark.parametrize("variant", ["served", "best"])
+def test_on_device_matches_the_server(browser: object, server: str, shipped: bool, variant: str) -> None:
+    """The browser's preprocessing and model against the server's, on the same drawings. "served":
+    the browser gets the very model the server runs (a test-only redirect to ?variant=served), so
+    the answers must agree to rounding; "best": what the page loads by itself, the INT8 model where
+    the server has one, which may differ by a little more."""
+
+    def served_model(page: object) -> None:
+        page.route(
+            "**/api/v1/model/file",
+            lambda route: route.continue_(url=route.request.url + "?variant=served"),
+        )
+
+    page, problems = open_page(browser, server, served_model if variant == "served" else None)
+    try:
+        answers: list[object] = []
+        page.on("response", lambda r: r.url.endswith("/api/v1/predict") and answers.append(r))
+        wait_device(page, "off")
+        assert page.is_enabled("#on-device") and not page.is_checked("#on-device")  # off by default
+
+        # Server first, then the same drawing on device.
+        draw(page, zero())
+        server_digit = wait_result(page)
+        expected = answers[-1].json()
+        with page.expect_response("**/api/v1/model/file*") as model_file:
+            page.check("#on-device")
+        wait_device(page, "ready")
+        int8 = ".int8." in (model_file.value.headers.get("content-disposition") or "")
+        assert not (variant == "served" and int8)
+        tolerance = 0.05 if int8 else 0.005
+        digit, confidence = device_answer(page)
+        assert digit == server_digit
+        assert abs(confidence - expected["confidence"]) <= tolerance, (confidence, expected["confidence"])
+        if shipped:
+            assert digit == 0
+        # The same 28 x 28 input: the browser's preprocessing is the server's.
+        mine = data_url_pixels(page.get_attribute("#preprocessed", "src"))
+        assert np.abs(mine - data_url_pixels(expected["preprocessed"])).max() <= 1
+        if variant == "served":
+            screenshot(page, "on-device.png")
+            # "Show why" on device: the same Grad-CAM map as the server's, over the same square.
+            page.check("#explain")
+            device_answer(page)
+            [heatmap] = marks(page, "#pad-marks .heatmap", "#canvas", 280, 280)
+            x, y, side = expected["region"]
+            assert np.allclose(heatmap, [x, y, side, side], atol=1.5), (heatmap, expected["region"])
+            assert page.locator("#explanation").is_visible()
+            difference = page.evaluate(
+                """async () => {
+                    const { predictCanvas } = await import("/static/ondevice.js");
+                    const canvas = document.getElementById("canvas");
+                    const mine = await predictCanvas(canvas, { explain: true });
+                    const response = await fetch("/api/v1/predict?explain=true", {
+                        method: "POST",
+                        headers: { "Content-Type": "application/json" },
+                        body: JSON.stringify({ image: canvas.toDataURL("image/png") }),
+                    });
+                    const theirs = (await response.json()).heatmap.values.flat();
+                    return Math.max(...mine.heatmap.values.flat().map((v, i) => Math.abs(v - theirs[i])));
+                }"""
+            )
+            assert difference < 0.01, difference
+            page.uncheck("#explain")
+
+            # A small digit, which the server reads a second time at a finer scale: so does the page.
+            page.click("#clear")
+            draw(page, [(120, 100), (105, 150), (160, 150)])
+            draw(page, [(145, 110), (145, 180)])
+            digit, confidence = device_answer(page)
+            theirs = page.evaluate(
+                """async () => (await fetch("/api/v1/predict", {
+                    method: "POST",
+                    headers: { "Content-Type": "application/json" },
+                    body: JSON.stringify({ image: document.getElementById("canvas").toDataURL("image/png") }),
+                })).json()"""
+            )
+            assert digit == theirs["digit"] and abs(confidence - theirs["confidence"]) <= tolerance
+            mine = data_url_pixels(page.get_attribute("#preprocessed", "src"))
+            assert np.abs(mine - data_url_pixels(theirs["preprocessed"])).max() <= 1
+
+        # On device first, then the same drawing on the server.
+        page.click("#clear")
+        draw(page, bar((80, 60), (200, 60)))
+        draw(page, bar((200, 60), (120, 240)))
+        digit, confidence = device_answer(page)
+        with page.expect_response(PREDICT) as response:
+            page.uncheck("#on-device")
+        expected = response.value.json()
+        assert wait_result(page) == digit == expected["digit"]
+        assert abs(confidence - expected["confidence"]) <= tolerance, (confidence, expected["confidence"])
+        if shipped:
+            assert digit == 7
+        assert problems.all() == []
+    finally:
+        page.context.close()
+
+
+def test_on_device_keeps_working_without_the_server(desktop: tuple[object, Problems], shipped: bool) -> None:
+    page, problems = desktop
+    wait_device(page, "off")
+    page.check("#on-device")
+    wait_device(page, "ready")  # the runtime and the model are loaded
+    assert page.locator("#on-device-note").inner_text().startswith("Drawings are read in this browser")
+
+    api: list[str] = []
+    page.on("request", lambda r: "/api/v1/" in r.url and api.append(r.url))
+    page.route("**/api/v1/**", lambda route: route.abort())
+    page.click("#clear")
+    draw(page, one())
+    digit, _ = device_answer(page)
+    if shipped:
+        assert digit == 1
+    assert page.locator("#status").inner_text().startswith(f"Predicted {digit}, ")
+    assert api == []  # nothing asked of the server ...
+    assert problems.all() == []  # ... and no error anywhere
+    screenshot(page, "on-device-offline.png")
+
+    # The cut is real: the server path now fails, and says so.
+    page.uncheck("#on-device")
+    wait_state(page, "error")
+    assert page.locator("#status").inner_text().startswith("Can't reach the server.")
+
+
+def test_page_works_without_the_on_device_runtime(browser: object, server: str, shipped: bool) -> None:
+    page, problems = open_page(
+        browser, server, lambda p: p.route("**/vendor/ort/**", lambda route: route.fulfill(status=404))
+    )
+    try:
+        wait_device(page, "unavailable")
+        assert page.is_disabled("#on-device") and not page.is_checked("#on-device")
+        assert page.locator("#on-device-note").inner_text().startswith("Not available")
+        assert page.get_attribute("#on-device", "aria-describedby") == "on-device-note"
+
+        draw(page, one())  # the server path is untouched
+        digit = wait_result(page)
+        assert_result_shown(page, digit)
+        if shipped:
+            assert digit == 1
+        # The only failure is the runtime's missing file, and the browser's console line about it.
+        assert len(problems.statuses) == 1 and problems.statuses[0].startswith("404 ")
+        assert "/vendor/ort/" in problems.statuses[0]
+        assert problems.exceptions == [] and problems.failed == []
+        assert all("404" in line for line in problems.console)
+        screenshot(page, "no-on-device.png")
+    finally:
+        page.context.close()
+
+
+# ---- the controls: keyboard, labels, remembered -------------------------------------------------
+
+
+def test_mode_and_switches_by_keyboard(desktop: tuple[object, Problems]) -> None:
+    page, problems = desktop
+    wait_device(page, "off")
+    reached = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+    order = ["mode-digit", "mode-number", "explain", "on-device", "undo"]
+    assert all(name in reached for name in order), reached
+    assert [reached.index(name) for name in order] == sorted(reached.index(name) for name in order)
+    assert page.get_by_role("group", name="What to recognise").count() == 1
+    assert page.get_by_role("switch", name="Show why").count() == 1
+    assert page.get_by_role("switch", name="On device").count() == 1
+
+    page.focus("#mode-digit")
+    page.keyboard.press("Tab")  # keyboard focus: the ring must show
+    assert page.evaluate("document.activeElement.id") == "mode-number"
+    assert page.eval_on_selector("#mode-number", "b => getComputedStyle(b).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    assert page.get_attribute("body", "data-mode") == "number"
+    assert page.get_attribute("#mode-number", "aria-pressed") == "true"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "explain"
+    assert page.eval_on_selector("#explain", "b => getComputedStyle(b).outlineStyle") != "none"
+    page.keyboard.press("Space")
+    assert page.is_checked("#explain")
+    # In number mode "On device" does not apply, and says so.
+    assert page.is_disabled("#on-device")
+    assert page.locator("#on-device-note").inner_text().startswith("Whole numbers are read on the server")
+
+    page.reload()  # the choices are remembered
+    page.wait_for_selector("html[data-ready=true]")
+    assert page.get_attribute("body", "data-mode") == "number" and page.is_checked("#explain")
+    assert page.eval_on_selector("#canvas", "c => c.width") == 840
+    page.focus("#mode-digit")
+    page.keyboard.press("Space")
+    assert page.get_attribute("body", "data-mode") == "digit"
+    wait_device(page, "off")
+    assert page.is_enabled("#on-device")
+    assert problems.all() == []
+
+
+def test_phone_number_mode(browser: object, server: str, shipped: bool) -> None:
+    page, problems = open_page(
+        browser, server, viewport=PHONE, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
+    try:
+        page.tap("#mode-number")
+        pad = page.locator("#canvas").bounding_box()
+        assert 300 <= pad["width"] <= PHONE["width"] - 32  # the wide pad shrinks to the phone ...
+        assert abs(pad["width"] / pad["height"] - 3) < 0.02  # ... keeping its shape
+        assert page.eval_on_selector("#canvas", "c => c.width") == 840 * 3
+        digits = number_107()
+        for strokes in digits:
+            for stroke in strokes:
+                touch(page, stroke)
+        wait_state(page, "result")
+        text = page.locator("#number-text").inner_text()
+        assert re.fullmatch(r"\d{3}", text), text
+        if shipped:
+            assert text == "107"
+        boxes = marks(page, "#pad-marks .digit-box", "#canvas", 840, 280)
+        for (x, _, w, _), strokes in zip(boxes, digits, strict=True):
+            x0, _, x1, _ = extent(strokes)
+            assert abs(x - x0) <= 15 and abs(x + w - x1) <= 15, ((x, w), (x0, x1))
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{overflow} px of horizontal scroll"
+        screenshot(page, "phone-number.png")
+        assert problems.all() == []
+    finally:
+        page.context.close()

@@ -38,21 +38,29 @@ async function requestJSON(url, init = {}) {
   return { data: body, roundTripMs };
 }
 
-/** Recognise a canvas export: JSON {"image": "data:image/png;base64,..."}. */
-export function predictDataURL(dataURL, signal) {
-  return requestJSON("/api/v1/predict", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ image: dataURL }),
-    signal,
-  });
+/** POST /api/v1/predict (one digit) or /api/v1/recognize (a whole number), with heatmaps on request. */
+function endpoint(mode, explain) {
+  const path = mode === "number" ? "/api/v1/recognize" : "/api/v1/predict";
+  return explain ? `${path}?explain=true` : path;
 }
 
-/** Recognise an uploaded file, sent as multipart with the file field "image". */
-export function predictFile(file, signal) {
+/**
+ * Recognise a canvas export (JSON {"image": "data:image/png;base64,..."}) or an uploaded file
+ * (multipart, field "image").
+ * @param {string | File} image  @param {{mode: "digit" | "number", explain: boolean}} options
+ */
+export function recogniseImage(image, { mode, explain }, signal) {
+  if (typeof image === "string") {
+    return requestJSON(endpoint(mode, explain), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ image }),
+      signal,
+    });
+  }
   const form = new FormData();
-  form.append("image", file, file.name || "image");
-  return requestJSON("/api/v1/predict", { method: "POST", body: form, signal });
+  form.append("image", image, image.name || "image");
+  return requestJSON(endpoint(mode, explain), { method: "POST", body: form, signal });
 }
 
 /** The model card: name, version and, when the model ships them, accuracy figures. */

@@ -1,20 +1,27 @@
 // The page's wiring: the drawing pad and the uploads feed one recogniser, which keeps only the
-// latest request alive and hands answers to the result panel. Drawing lives in canvas.js, the API
-// calls in api.js and the rendering in results.js, so later modes can reuse each part on its own.
+// latest request alive and hands answers to the result panel and to the marks over the picture.
+// Drawing lives in canvas.js, the API calls in api.js, the rendering in results.js and overlay.js,
+// the in-browser model in ondevice.js, and the mode and switches in controls.js.
 
-import { ApiError, fetchModelCard, predictDataURL, predictFile } from "./api.js";
+import { ApiError, fetchModelCard, recogniseImage } from "./api.js";
 import { DrawingPad } from "./canvas.js";
-import { buildBars, showBusy, showError, showIdle, showResult } from "./results.js";
+import { settings, setUpControls, useDevice } from "./controls.js";
+import { predictCanvas } from "./ondevice.js";
+import { clearMarks, showMarks } from "./overlay.js";
+import { buildBars, showBusy, showError, showIdle, showNumber, showResult } from "./results.js";
 
 const AFTER_STROKE_MS = 100; // debounce: one request shortly after the pen lifts
 const DURING_STROKE_MS = 350; // throttle: a long stroke still gets an update every so often
 
 const $ = (id) => document.getElementById(id);
 
+const prompt = () => (settings.mode === "number" ? "Write a number" : "Draw a digit");
+
 // ---- the recogniser: one request at a time, stale answers dropped -------------------------------
 
 let inFlight = null; // AbortController of the latest request
 let generation = 0; // bumps on every new request or reset; an answer from an older one is ignored
+let lastAnswer = null; // {data, roundTripMs, picture}: redrawn when "Show why" is switched off
 
 /** Cancel whatever is pending: the answer would describe an input that is gone. */
 function cancelRecognition() {
@@ -23,23 +30,65 @@ function cancelRecognition() {
   generation += 1;
 }
 
-/** @param {(signal: AbortSignal) => Promise<{data: object, roundTripMs: number}>} send */
-async function recognise(send, messages = {}) {
+/**
+ * @param {(signal: AbortSignal) => Promise<{data: object, roundTripMs?: number}>} send
+ * @param {"pad" | "upload"} picture  what the answer's boxes and heatmaps go over
+ */
+async function recognise(send, picture, messages = {}) {
   cancelRecognition();
   const mine = generation;
   const controller = (inFlight = new AbortController());
   showBusy();
   try {
     const { data, roundTripMs } = await send(controller.signal);
-    if (mine === generation) showResult(data, roundTripMs);
+    if (mine === generation) present({ data, roundTripMs, picture });
   } catch (err) {
     if (mine !== generation || err.name === "AbortError") return;
     const message = err instanceof ApiError ? (messages[err.code] ?? err.message) : String(err);
     if (!(err instanceof ApiError)) console.warn("recognition failed", err);
-    showError(message);
+    fail(message);
   } finally {
     if (mine === generation) inFlight = null;
   }
+}
+
+/** An answer on the result panel, and its boxes and heatmaps over the picture it is about. */
+function present(answer) {
+  lastAnswer = answer;
+  const { data, roundTripMs, picture } = answer;
+  const readings = data.digits ?? [data]; // /recognize answers list digits; /predict is one
+  if (data.digits) showNumber(data, roundTripMs);
+  else showResult(data, roundTripMs);
+  if (picture === "pad") showMarks($("pad-marks"), pad.canvas, readings);
+  else markUpload(readings);
+}
+
+function idle(message = prompt()) {
+  lastAnswer = null;
+  clearMarks($("pad-marks"));
+  clearMarks($("upload-marks"));
+  showIdle(message);
+}
+
+function fail(message) {
+  lastAnswer = null;
+  clearMarks($("pad-marks"));
+  clearMarks($("upload-marks"));
+  showError(message);
+}
+
+/** "Show why" switched off: the same answer again, without its heatmaps (no need to ask again). */
+function hideHeatmaps() {
+  if (!lastAnswer) return;
+  const data = structuredClone(lastAnswer.data);
+  for (const reading of data.digits ?? [data]) reading.heatmap = null;
+  present({ ...lastAnswer, data });
+}
+
+/** After a switch changed how to recognise: the current drawing or upload again. */
+function recogniseAgain() {
+  if (currentFile) recogniseUpload();
+  else if (!pad.isEmpty) recogniseDrawing();
 }
 
 // ---- drawing ------------------------------------------------------------------------------------
@@ -47,17 +96,25 @@ async function recognise(send, messages = {}) {
 let debounceTimer = 0;
 let lastSent = 0;
 
+/** The server's answer, or the in-browser model's when "On device" is on. */
+async function readDrawing(signal) {
+  if (!useDevice()) return recogniseImage(pad.toDataURL(), settings, signal);
+  const data = await predictCanvas(pad.canvas, { explain: settings.explain });
+  if (!data) throw new ApiError("no_digit_found", prompt());
+  return { data };
+}
+
 function recogniseDrawing() {
   clearTimeout(debounceTimer);
   if (pad.isEmpty) {
     // Never ask the server about a blank page: it could only say "no digit".
     cancelRecognition();
-    showIdle();
+    idle();
     return;
   }
   lastSent = performance.now();
   // On the pad, "no ink" means the strokes were too faint or tiny to count as a digit.
-  recognise((signal) => predictDataURL(pad.toDataURL(), signal), { no_digit_found: "Draw a digit" });
+  recognise(readDrawing, "pad", { no_digit_found: prompt() });
 }
 
 function scheduleAfterStroke() {
@@ -91,16 +148,19 @@ function clearAll() {
   pad.clear();
   clearUpload();
   cancelRecognition();
-  showIdle();
+  idle();
 }
 
 // ---- uploads: file picker, drag and drop, paste -------------------------------------------------
 
 let previewURL = null;
+let currentFile = null; // the upload the result is about, sent again when a switch changes
 
 function clearUpload() {
   if (previewURL) URL.revokeObjectURL(previewURL);
   previewURL = null;
+  currentFile = null;
+  clearMarks($("upload-marks"));
   $("upload").hidden = true;
   $("upload-preview").removeAttribute("src");
   $("upload-preview").hidden = false;
@@ -109,18 +169,35 @@ function clearUpload() {
 
 function showUpload(file) {
   clearUpload();
+  currentFile = file;
   previewURL = URL.createObjectURL(file);
   $("upload-preview").src = previewURL;
   $("upload-name").textContent = file.name || "Pasted image";
   $("upload").hidden = false;
 }
 
+/** Boxes and heatmaps over the preview, once it has loaded (they are placed in its pixels). */
+async function markUpload(readings) {
+  const preview = $("upload-preview");
+  const url = previewURL;
+  await preview.decode().catch(() => {}); // a picture the browser cannot show gets no marks
+  if (url !== previewURL || !preview.naturalWidth) return;
+  showMarks($("upload-marks"), { width: preview.naturalWidth, height: preview.naturalHeight }, readings);
+}
+
+/** Uploads always go to the server: the in-browser recipe expects a clean drawing, not a photo. */
+function recogniseUpload() {
+  const file = currentFile;
+  recognise((signal) => recogniseImage(file, settings, signal), "upload");
+}
+
 function recogniseFile(file) {
   if (!file) return;
   clearTimeout(debounceTimer);
   pad.clear(); // one input at a time: the result below is about this file
+  clearMarks($("pad-marks"));
   showUpload(file);
-  recognise((signal) => predictFile(file, signal));
+  recogniseUpload();
 }
 
 /** The first file in a DataTransfer (drop or paste), preferring images. */
@@ -164,6 +241,11 @@ function setUpUploads() {
     e.preventDefault();
     recogniseFile(file);
   });
+  // The picture's shape, for CSS: number mode shows it large, sized by its aspect ratio.
+  $("upload-preview").addEventListener("load", (e) => {
+    const { naturalWidth, naturalHeight } = e.target;
+    e.target.parentElement.style.setProperty("--ratio", String(naturalWidth / naturalHeight));
+  });
   // A file the browser cannot display (say, text renamed .png): no broken-image icon, just the
   // name; the API's answer explains what is wrong with it.
   $("upload-preview").addEventListener("error", () => {
@@ -206,7 +288,19 @@ async function showModelCard() {
 // ---- start --------------------------------------------------------------------------------------
 
 buildBars();
-showIdle();
+setUpControls({
+  // A new mode needs a new pad (its size changes), so whatever was there goes.
+  onMode: (size) => {
+    clearAll();
+    pad.setSize(...size);
+  },
+  onExplain: (on) => (on ? recogniseAgain() : hideHeatmaps()),
+  onDevice: () => {
+    // Uploads always go to the server: only a drawing is read again.
+    if (!currentFile && !pad.isEmpty) recogniseDrawing();
+  },
+});
+idle();
 $("undo").addEventListener("click", undo);
 $("clear").addEventListener("click", clearAll);
 setUpUploads();

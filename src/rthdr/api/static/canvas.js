@@ -14,7 +14,9 @@ export class DrawingPad {
    */
   constructor(canvas, { width = 280, height = 280, lineWidth = 20, ...callbacks } = {}) {
     this.canvas = canvas;
-    this.ctx = canvas.getContext("2d");
+    // The on-device mode reads the pixels back after every stroke: a CPU-backed canvas makes that
+    // cheap, and a 280 px pad draws fast enough without the GPU.
+    this.ctx = canvas.getContext("2d", { willReadFrequently: true });
     this.width = width;
     this.height = height;
     this.lineWidth = lineWidth;
@@ -98,6 +100,14 @@ export class DrawingPad {
     const removed = this.strokes.pop();
     this.redraw();
     return removed !== undefined;
+  }
+
+  /** A new logical size (the number mode's wide pad): the drawing is cleared, it would not fit. */
+  setSize(width, height) {
+    this.width = width;
+    this.height = height;
+    this.clear();
+    this.resize();
   }
 
   clear() {

@@ -11,6 +11,10 @@ const el = {
   status: $("status"),
   bars: $("probabilities"),
   preprocessed: $("preprocessed"),
+  explanation: $("explanation"),
+  heatmap: $("heatmap-preview"),
+  numberText: $("number-text"),
+  numberDigits: $("number-digits"),
   latency: $("latency"),
 };
 
@@ -65,8 +69,21 @@ function resetAnswer() {
   el.uncertain.textContent = "";
   el.preprocessed.hidden = true;
   el.preprocessed.removeAttribute("src");
+  el.explanation.hidden = true;
+  el.heatmap.removeAttribute("src");
+  el.numberText.textContent = "–";
+  el.numberDigits.replaceChildren();
   el.latency.textContent = "";
   setBars();
+}
+
+/** Server answers: its own time and the round trip; on-device ones: preprocessing + model, here. */
+function latencyText(r, roundTripMs) {
+  if (r.source === "device") {
+    const { total, inference } = r.timing_ms;
+    return `On device: ${total.toFixed(1)} ms (model ${inference.toFixed(1)} ms)`;
+  }
+  return `Server ${r.timing_ms.total.toFixed(1)} ms · round trip ${Math.round(roundTripMs)} ms`;
 }
 
 /** Nothing to recognise yet (or any more): a prompt instead of an answer. */
@@ -80,7 +97,11 @@ export function showBusy() {
   setState("busy");
 }
 
-/** @param {object} r  the /api/v1/predict answer;  @param {number} roundTripMs  measured here */
+/**
+ * One digit.
+ * @param {object} r  the /api/v1/predict answer, or the same shape from the on-device model
+ * @param {number} [roundTripMs]  measured here, for server answers
+ */
 export function showResult(r, roundTripMs) {
   el.digit.textContent = String(r.digit);
   el.confidence.textContent = `${percent(r.confidence)} confidence`;
@@ -97,10 +118,35 @@ export function showResult(r, roundTripMs) {
   setBars(r.probabilities, r.digit);
   el.preprocessed.src = r.preprocessed;
   el.preprocessed.hidden = false;
-  el.latency.textContent =
-    `Server ${r.timing_ms.total.toFixed(1)} ms · round trip ${Math.round(roundTripMs)} ms`;
+  el.explanation.hidden = !r.heatmap;
+  if (r.heatmap) el.heatmap.src = r.heatmap.image;
+  el.latency.textContent = latencyText(r, roundTripMs);
   const announcement = `Predicted ${r.digit}, ${percent(r.confidence)} confidence`;
   setState("result", r.uncertain ? `${announcement}, uncertain` : announcement);
+}
+
+/** A whole number: the text, then each digit with its confidence (uncertain ones marked). */
+export function showNumber(r, roundTripMs) {
+  el.numberText.textContent = r.text;
+  el.numberDigits.replaceChildren(...r.digits.map(digitItem));
+  el.latency.textContent = latencyText(r, roundTripMs);
+  const count = r.digits.length === 1 ? "1 digit" : `${r.digits.length} digits`;
+  const doubts = r.digits.filter((d) => d.uncertain).map((d) => d.digit);
+  const announcement = `Read ${r.text} (${count})`;
+  setState("result", doubts.length ? `${announcement}, unsure of ${doubts.join(", ")}` : announcement);
+}
+
+function digitItem(d) {
+  const item = document.createElement("li");
+  item.className = d.uncertain ? "number-digit is-uncertain" : "number-digit";
+  const digit = document.createElement("span");
+  digit.className = "number-digit-value";
+  digit.textContent = String(d.digit);
+  const confidence = document.createElement("span");
+  confidence.className = "number-digit-confidence";
+  confidence.textContent = d.uncertain ? `${percent(d.confidence)} · unsure` : percent(d.confidence);
+  item.append(digit, confidence);
+  return item;
 }
 
 /** A failure: the message is already fit for people (ApiError.message). */
