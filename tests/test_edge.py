@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -43,6 +44,8 @@ def test_int8_model_is_smaller_and_as_accurate(
     fp32_accuracy = (Classifier(model_path).predict_all(inputs).argmax(1) == labels[:500]).mean()
     int8_accuracy = (Classifier(int8).predict_all(inputs).argmax(1) == labels[:500]).mean()
     assert int8_accuracy >= fp32_accuracy - 0.005
+    probabilities = Classifier(int8).probabilities(inputs[:50])
+    np.testing.assert_allclose(probabilities.sum(1), 1.0, atol=1e-5)  # the softmax head stays in float
 
 
 def test_export_command_writes_and_measures(tmp_path: Path, model_path: Path, mnist_dir: Path) -> None:

@@ -17,6 +17,8 @@ from rthdr.evaluate import preprocess_all
 from rthdr.inference import Classifier
 from rthdr.model import DigitNet, ModelConfig
 
+QUANTISED_OPS = {"Conv", "Relu", "MaxPool"}
+
 
 class _Calibration:
     """Feeds ONNX Runtime's calibrator batches of training images, as the service would see them."""
@@ -39,7 +41,10 @@ def calibration_images(data_dir: str | Path | None, count: int, seed: int = 0) -
 
 def quantize_int8(fp32: Path, int8: Path, calibration: np.ndarray) -> None:
     """Static INT8 quantisation, QDQ format: per-channel weights, activations calibrated by min-max
-    on real inputs. Writes int8 next to nothing else; raises if ONNX Runtime cannot load the result."""
+    on real inputs. Only the convolution stack is quantised: the head (averaging, bias, softmax, the
+    ensemble's mean) stays in float, so probabilities still sum to 1. Raises if ONNX Runtime cannot
+    load the result."""
+    import onnx
     from onnxruntime.quantization import (
         CalibrationMethod,
         QuantFormat,
@@ -52,6 +57,7 @@ def quantize_int8(fp32: Path, int8: Path, calibration: np.ndarray) -> None:
     with tempfile.TemporaryDirectory() as folder:
         prepared = Path(folder) / "prepared.onnx"
         quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+        head = [n.name for n in onnx.load(str(prepared)).graph.node if n.op_type not in QUANTISED_OPS]
         quantize_static(
             str(prepared),
             str(int8),
@@ -61,6 +67,7 @@ def quantize_int8(fp32: Path, int8: Path, calibration: np.ndarray) -> None:
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=head,
         )
     Classifier(int8)  # loads, or raises ModelError
 
