@@ -57,15 +57,6 @@ async function createSession() {
   return { ort, session };
 }
 
-/**
- * Probabilities that sum to 1. The INT8 model quantises even its softmax output, to steps of
- * 1/255, so its ten values add up to anything from about 0.98 to 1.01.
- */
-function normalised(values) {
-  const sum = values.reduce((a, b) => a + b, 0);
-  return Array.from(values, (v) => (sum > 0 ? v / sum : 0.1));
-}
-
 function filename(disposition) {
   return /filename="?([^";]+)"?/.exec(disposition ?? "")?.[1] ?? null;
 }
@@ -91,7 +82,7 @@ export async function predictCanvas(canvas, { explain = false } = {}) {
     inference: inferred - preprocessed,
     total: inferred - started,
   };
-  const probabilities = normalised(outputs.probabilities.data);
+  const probabilities = Array.from(outputs.probabilities.data);
   const digit = probabilities.indexOf(Math.max(...probabilities));
   const answer = {
     digit,
