@@ -50,7 +50,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from rthdr.model import load_checkpoint, members
 
         start_from = members(load_checkpoint(args.init)[0])[0]
-        cfg.model = start_from.config
+        cfg.model, cfg.init = start_from.config, args.init
     metrics = train(cfg, args.out, args.data_dir, start_from)
     print(
         f"best validation accuracy {100 * metrics['val_accuracy']:.2f} % at epoch {metrics['best_epoch']} "

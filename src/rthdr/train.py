@@ -49,6 +49,7 @@ class TrainConfig:
     adversarial: str | None = None  # "pgd" or "fgsm"
     adversarial_eps: float = 0.1  # L-infinity budget in pixel units of [0, 1]
     adversarial_steps: int = 3  # PGD steps during training
+    init: str | None = None  # a checkpoint to fine-tune instead of training from scratch (provenance)
     seed: int = 0  # weights' initialisation, batch order and augmentation
     split_seed: int = 0  # which images are held out: kept fixed so models of an ensemble share it
     # Train on images passed through the serving preprocessing (rthdr.preprocess), so the network
