@@ -45,6 +45,7 @@ def train_command(run_dir: Path, config: dict[str, Any]) -> str:
 
     defaults = TrainConfig()
     flags = {
+        "init": "--init",
         "seed": "--seed",
         "threads": "--threads",
         "epochs": "--epochs",
