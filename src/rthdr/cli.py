@@ -236,11 +236,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         pruned = fp32.with_suffix(".pruned.onnx")
         export_onnx(pruned_model, pruned)
         save_checkpoint(pruned_model, str(pruned.with_suffix(".pt")))
-        variants.append((f"pruned {100 * args.prune:.0f} % of channels, fine-tuned", pruned))
+        variants.append(("pruned (structured), fine-tuned", pruned))
+    int8 = fp32.with_suffix(".int8.onnx")
     if args.int8:
-        int8 = fp32.with_suffix(".int8.onnx")
         quantize_int8(fp32, int8, calibration_images(args.data_dir, args.calibration))
         variants.append(("INT8 (static, QDQ)", int8))
+    for name, path in (
+        ("pruned (structured), fine-tuned", fp32.with_suffix(".pruned.onnx")),
+        ("INT8 (static, QDQ)", int8),
+    ):
+        if path.is_file() and all(path != known for _, known in variants):
+            variants.append((name, path))  # made by an earlier run: measured with the rest
     images, labels = load_mnist("test", args.data_dir)
     inputs = preprocess_all(images[: args.limit])
     results = [measure(name, path, inputs, labels[: args.limit], args.quick) for name, path in variants]
