@@ -1,7 +1,9 @@
 """The paper's comparison, reproduced: k-NN, an RBF SVM and an MLP (scikit-learn) against the CNN.
 
-Every model sees the same split: the 60,000 training images (the SVM a random subsample, since its
-training cost grows with the square of the set) and the 10,000 test images, pixels scaled to [0, 1].
+Every model sees the same data: the 60,000 training images (the SVM a random subsample, since its
+training cost grows with the square of the set) and the 10,000 test images, MNIST's own tensors with
+pixels scaled to [0, 1]. Hyperparameters are textbook defaults (k=3, C=5 with scikit-learn's "scale"
+gamma, two hidden layers with early stopping), never tuned on the test set.
 The CNN is the shipped ONNX model, run by ONNX Runtime as the service runs it.
 """
 
@@ -106,7 +108,7 @@ def compare(
         ),
         (
             "SVM (RBF kernel)",
-            lambda: SVC(kernel="rbf", C=5.0, gamma=0.05).fit(x_train[svm_pick], train_labels[svm_pick]),
+            lambda: SVC(kernel="rbf", C=5.0, gamma="scale").fit(x_train[svm_pick], train_labels[svm_pick]),
             len(svm_pick),
             f"trained on a random {len(svm_pick):,}-image subsample: kernel SVM training grows with n^2",
         ),
@@ -137,7 +139,9 @@ def compare(
             single_image_ms=round(_single_image_ms(classifier.run, cnn_input[:1], runs), 4),
             batch_images_per_second=round(len(cnn_input) / batch_seconds, 1),
             size_bytes=classifier.path.stat().st_size,
-            note="training time from the model card (PyTorch, 2 CPU cores)",
+            note=f"{card.get('architecture', {}).get('members', 1)} network(s); training time from the model card "
+            f"({card.get('training', {}).get('machine', 'PyTorch')}); test accuracy on the same raw tensors as "
+            "the baselines (through the serving preprocessing: see the model card)",
         )
     )
     return results
