@@ -196,13 +196,14 @@ def plot(reports: list[RobustnessReport], path: Path) -> None:
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for report in reports:
+    for index, report in enumerate(reports):  # one colour per model, one line style per attack
         for attack, style in (("fgsm", "--"), ("pgd", "-")):
             scores = report.attacks[attack]
             ax.plot(
                 [float(e) for e in scores],
                 [100 * v for v in scores.values()],
                 style,
+                color=f"C{index}",
                 marker="o",
                 label=f"{report.model}, {attack.upper()}",
             )
