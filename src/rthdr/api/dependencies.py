@@ -7,8 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from rthdr.api.batcher import Predictor
-from rthdr.api.settings import Settings, get_settings
+from rthdr.api.settings import Settings
 from rthdr.inference import Classifier
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings this app was created with (create_app stores them; tests pass their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_predictor(request: Request) -> Predictor:
@@ -21,7 +27,7 @@ def get_classifier(request: Request) -> Classifier:
     return classifier
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 ExplainParam = Annotated[

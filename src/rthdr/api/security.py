@@ -14,7 +14,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rthdr.api.settings import Settings, get_settings
+from rthdr.api.dependencies import SettingsDep
 
 # The page runs only its own scripts (no inline code), WebAssembly for on-device inference, and
 # images from data: URLs (previews, heatmaps). Swagger UI at /docs needs one inline script.
@@ -49,7 +49,7 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, add_headers)
 
 
-def require_api_key(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+def require_api_key(request: Request, settings: SettingsDep) -> None:
     """With RTHDR_API_KEYS set, every API call needs one of the keys in the X-API-Key header."""
     if not settings.api_keys:
         return
