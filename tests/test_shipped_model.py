@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rthdr.evaluate import evaluate, write_report
+from rthdr.evaluate import TEST_ACCURACY_TARGET, evaluate, write_report
 from rthdr.inference import DEFAULT_MODEL, Classifier
-from rthdr.modelcard import TEST_ACCURACY_TARGET
 
 CARD = DEFAULT_MODEL.with_suffix(".card.json")
 

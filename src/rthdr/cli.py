@@ -272,7 +272,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rthdr.modelcard import TEST_ACCURACY_TARGET
+    from rthdr.evaluate import TEST_ACCURACY_TARGET  # torch-free: the serving image has no torch
 
     parser = argparse.ArgumentParser(
         prog="rthdr",
