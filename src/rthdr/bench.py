@@ -17,7 +17,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -323,9 +323,7 @@ def render_markdown(report: Report) -> str:
 
 
 def write(report: Report, out_dir: str | Path) -> list[Path]:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "benchmarks.json", out / "benchmarks.md"]
-    paths[0].write_text(json.dumps(asdict(report), indent=2) + "\n")
-    paths[1].write_text(render_markdown(report))
-    return paths
+    """benchmarks.json and benchmarks.md."""
+    from rthdr.report import write_outputs
+
+    return write_outputs(out_dir, "benchmarks", report, render_markdown(report))

@@ -9,11 +9,10 @@ The CNN is the shipped ONNX model, run by ONNX Runtime as the service runs it.
 
 from __future__ import annotations
 
-import json
 import pickle
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -182,10 +181,7 @@ def plot(results: list[Result], path: Path) -> None:
 
 
 def write_reports(results: list[Result], out_dir: str | Path) -> list[Path]:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "comparison.json", out / "comparison.md", out / "comparison.png"]
-    paths[0].write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
-    paths[1].write_text(render_markdown(results))
-    plot(results, paths[2])
-    return paths
+    """comparison.json, comparison.md (the table) and comparison.png (the bar charts)."""
+    from rthdr.report import write_outputs
+
+    return write_outputs(out_dir, "comparison", results, render_markdown(results), lambda p: plot(results, p))

@@ -3,10 +3,9 @@ pruning with fine-tuning (PyTorch), each measured against the FP32 model it came
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -131,8 +130,9 @@ def measure(
 
 
 def report(variants: list[Variant], out_dir: str | Path) -> list[Path]:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """edge.json and edge.md (the table)."""
+    from rthdr.report import write_outputs
+
     rows = [
         "| model | file | size | test accuracy % | one image p50 ms | batch of 256, images/s |",
         "|---|---|---|---|---|---|",
@@ -142,10 +142,7 @@ def report(variants: list[Variant], out_dir: str | Path) -> list[Path]:
         f"{v.single_image_ms_p50} | {v.batch_256_images_per_s:,.0f} |"
         for v in variants
     ]
-    paths = [out / "edge.json", out / "edge.md"]
-    paths[0].write_text(json.dumps([asdict(v) for v in variants], indent=2) + "\n")
-    paths[1].write_text("\n".join(rows) + "\n")
-    return paths
+    return write_outputs(out_dir, "edge", variants, "\n".join(rows) + "\n")
 
 
 def prune_channels(model: DigitNet, amount: float) -> DigitNet:

@@ -5,9 +5,28 @@ matplotlib comes with the `train` extra; the serving image never imports this mo
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+
+def write_outputs(
+    out_dir: str | Path, stem: str, data: Any, markdown: str, plot: Callable[[Path], None] | None = None
+) -> list[Path]:
+    """STEM.json (data, dataclasses welcome), STEM.md and, given a plot function, STEM.png in out_dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{stem}.json", out / f"{stem}.md"]
+    paths[0].write_text(json.dumps(data, indent=2, default=asdict) + "\n")
+    paths[1].write_text(markdown)
+    if plot is not None:
+        paths.append(out / f"{stem}.png")
+        plot(paths[-1])
+    return paths
 
 
 def _pyplot():

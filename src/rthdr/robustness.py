@@ -7,9 +7,8 @@ digits and go through the serving preprocessing, as a damaged upload would.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -150,13 +149,9 @@ def measure(
 
 def write_reports(reports: list[RobustnessReport], out_dir: str | Path) -> list[Path]:
     """robustness.json, robustness.md (tables) and robustness.png (accuracy against epsilon)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "robustness.json", out / "robustness.md", out / "robustness.png"]
-    paths[0].write_text(json.dumps([asdict(r) for r in reports], indent=2) + "\n")
-    paths[1].write_text(render_markdown(reports))
-    plot(reports, paths[2])
-    return paths
+    from rthdr.report import write_outputs
+
+    return write_outputs(out_dir, "robustness", reports, render_markdown(reports), lambda p: plot(reports, p))
 
 
 def render_markdown(reports: list[RobustnessReport]) -> str:
