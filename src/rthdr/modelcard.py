@@ -59,6 +59,11 @@ def train_command(run_dir: Path, config: dict[str, Any]) -> str:
     return " ".join(["rthdr train --out", run_dir.as_posix(), *extra])
 
 
+def release_command(run_dirs: list[Path], name: str) -> str:
+    named = "" if name == MODEL_NAME else f" --name {name} --min-accuracy 0"
+    return "rthdr release " + " ".join(d.as_posix() for d in run_dirs) + named
+
+
 def build_card(
     runs: list[dict[str, Any]],
     run_dirs: list[Path],
@@ -101,9 +106,7 @@ def build_card(
             "outputs": "probabilities: (N, 10); cam: (N, 10, 7, 7) class activation maps (before ReLU)",
         },
         "training": {
-            "command": "  &&  ".join(
-                [*commands, "rthdr release " + " ".join(d.as_posix() for d in run_dirs)]
-            ),
+            "command": "  &&  ".join([*commands, release_command(run_dirs, classifier.name)]),
             "data": f"MNIST training set through the serving preprocessing: {first['train_size']:,} images for "
             f"training, {first['val_size']:,} held out (the same for every member) for model selection and "
             "early stopping; the test set was used once, for this card",
