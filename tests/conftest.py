@@ -82,8 +82,8 @@ def encode(array_or_image: np.ndarray | Image.Image, fmt: str = "PNG", **params:
 @pytest.fixture(scope="session")
 def live_server(model_path: Path) -> Iterator[str]:
     """One real server for the whole session (HTTP and browser tests share it)."""
-    with serving(model_path) as url:
-        yield url
+    with serving(model_path) as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -40,7 +39,8 @@ def test_live_server_answers_over_http(live_server: str, digit_samples) -> None:
 
 
 def test_two_workers_share_metrics_and_serve(model_path: Path, digit_samples) -> None:
-    with serving(model_path, workers=2) as url:
+    with serving(model_path, workers=2) as server:
+        url = server.url
         for _ in range(6):
             status, _ = post(f"{url}/api/v1/predict", encode(render(digit_samples[4])), "image/png")
             assert status == 200
@@ -51,38 +51,12 @@ def test_two_workers_share_metrics_and_serve(model_path: Path, digit_samples) ->
 
 
 def test_sigterm_stops_the_server_gracefully(model_path: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rthdr.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--model",
-            str(model_path),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        process.send_signal(signal.SIGTERM)
+    with serving(model_path) as server:
+        server.process.send_signal(signal.SIGTERM)
         # Uvicorn finishes in-flight requests, then re-raises the signal: exit status -SIGTERM.
-        assert process.wait(timeout=15) in (0, -signal.SIGTERM)
-        output = process.stdout.read()  # type: ignore[union-attr]
-        assert "Waiting for application shutdown" in output and "Finished server process" in output
-    finally:
-        process.kill()
+        assert server.process.wait(timeout=15) in (0, -signal.SIGTERM)
+        output = server.output()
+    assert "Waiting for application shutdown" in output and "Finished server process" in output
 
 
 def test_missing_model_fails_fast_with_a_clear_message(tmp_path: Path) -> None:

@@ -134,11 +134,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass
+class Served:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Any  # the process's stdout and stderr, a temporary file
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return str(self.log.read())
+
+
 @contextmanager
 def serving(
     model: Path, workers: int = 1, env: dict[str, str] | None = None, timeout: float = 60
-) -> Iterator[str]:
-    """`rthdr serve` as a real process on a free port; yields its base URL once /readyz says ready."""
+) -> Iterator[Served]:
+    """`rthdr serve` as a real process on a free port, once /readyz says ready; stopped on exit."""
     port = free_port()
     command = [
         sys.executable,
@@ -159,7 +170,7 @@ def serving(
         )
         try:
             _wait_ready(url, process, log, timeout)
-            yield url
+            yield Served(url, process, log)
         finally:
             process.terminate()
             try:
@@ -242,7 +253,10 @@ def run(model: Path, weights: Path | None, quick: bool, workers: int, command: s
         body = Path(folder) / "canvas.png"
         body.write_bytes(canvas_png())
         for label, window in (("micro-batching off", "0"), ("micro-batching on (2 ms window)", "2")):
-            with serving(model, workers, {"RTHDR_BATCH_WINDOW_MS": window, "RTHDR_LOG_JSON": "true"}) as url:
+            with serving(
+                model, workers, {"RTHDR_BATCH_WINDOW_MS": window, "RTHDR_LOG_JSON": "true"}
+            ) as server:
+                url = server.url
                 wrk(f"{url}/api/v1/predict", body, 8, 1.0)  # warm-up
                 report.http[label] = [wrk(f"{url}/api/v1/predict", body, c, seconds) for c in levels]
     return report
