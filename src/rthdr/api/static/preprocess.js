@@ -53,14 +53,15 @@ function locateDigit(image) {
 
 /**
  * The digit's box in an image read at the working size (whole factors, like the server: a 280 px
- * pad is read at 94 px, a 3x phone bitmap at 120 px), with the ink levels; null if blank.
+ * pad is read at 93 px, a 3x phone bitmap at 120 px), with the ink levels; null if blank.
  * `offset`: where the image lies in the canvas.
  */
-function findDigit({ data, width, height }, offset) {
-  const factor = Math.ceil(Math.max(width, height) / WORKING_SIDE);
-  const w = Math.max(1, Math.round(width / factor));
-  const h = Math.max(1, Math.round(height / factor));
-  let flat = quantise(resize(data, width, height, w, h));
+function findDigit(image, offset) {
+  const factor = Math.ceil(Math.max(image.width, image.height) / WORKING_SIDE);
+  const w = Math.max(1, Math.floor(image.width / factor));
+  const h = Math.max(1, Math.floor(image.height / factor));
+  const whole = crop(image, 0, 0, w * factor, h * factor); // whole output pixels only, as the server
+  let flat = quantise(resize(whole.data, whole.width, whole.height, w, h));
   if (Math.min(w, h) >= 64) flat = median3(flat, w, h); // the server's noise filter, same sizes
   const levels = inkLevels(flat, w);
   const box = levels && boundingBox(flat, w, h, levels.floor);
