@@ -1,19 +1,28 @@
-"""Model calls off the event loop, with optional dynamic micro-batching.
+"""A request's CPU work off the event loop, on one thread per worker, with optional dynamic
+micro-batching of the model calls.
 
-With a window > 0, concurrent requests are gathered (up to `max_batch` images, waiting at most
-`window_ms` and only while under load) and run as one batch: one ONNX Runtime call for many images
-costs far less than one call each. With a window of 0 each request runs alone. Either way the model runs on one
-dedicated thread, so ONNX Runtime never competes with itself inside a worker.
+Decoding, preprocessing and the model all run on one dedicated thread. Workers (processes) give
+the parallelism; more threads in a worker only fight over the GIL: with decoding and preprocessing
+in Starlette's thread pool, a request cost 4.4 ms of CPU under load against 3.4 ms on one thread
+(measured with wrk, concurrency 8, one worker).
+
+With a window > 0, concurrent requests' images are gathered (up to `max_batch` images, waiting at
+most `window_ms` and only while under load) and run as one batch: one ONNX Runtime call for many
+images costs less than one call each. With a window of 0 each request's images run alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 
 from rthdr.inference import Classifier, Prediction
+
+Result = TypeVar("Result")
 
 
 class Predictor:
@@ -21,7 +30,7 @@ class Predictor:
         self.classifier = classifier
         self.window = window_ms / 1000
         self.max_batch = max_batch
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnx")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline")
         self._queue: asyncio.Queue[tuple[np.ndarray, asyncio.Future[list[Prediction]]]] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -36,11 +45,14 @@ class Predictor:
             await asyncio.gather(self._task, return_exceptions=True)
         self._executor.shutdown(wait=True)
 
+    async def run(self, function: Callable[..., Result], *args: object) -> Result:
+        """function(*args) on the worker's pipeline thread (decoding, preprocessing)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
     async def predict(self, images: np.ndarray) -> list[Prediction]:
         """(N, 28, 28) model inputs -> N predictions."""
         if self._queue is None:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, self.classifier.predict, images)
+            return await self.run(self.classifier.predict, images)
         future: asyncio.Future[list[Prediction]] = asyncio.get_running_loop().create_future()
         await self._queue.put((images, future))
         return await future
@@ -70,9 +82,7 @@ class Predictor:
     async def _run(self, waiting: list[tuple[np.ndarray, asyncio.Future[list[Prediction]]]]) -> None:
         batch = np.concatenate([images for images, _ in waiting])
         try:
-            predictions = await asyncio.get_running_loop().run_in_executor(
-                self._executor, self.classifier.predict, batch
-            )
+            predictions = await self.run(self.classifier.predict, batch)
         except Exception as exc:  # hand the failure to every waiting request, keep serving
             for _, future in waiting:
                 if not future.done():

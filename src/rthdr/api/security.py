@@ -49,7 +49,7 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, add_headers)
 
 
-def require_api_key(request: Request, settings: SettingsDep) -> None:
+async def require_api_key(request: Request, settings: SettingsDep) -> None:
     """With RTHDR_API_KEYS set, every API call needs one of the keys in the X-API-Key header."""
     if not settings.api_keys:
         return
@@ -84,10 +84,10 @@ class RateLimiter:
             )
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
 
-def limit_rate(request: Request, limiter: Annotated[RateLimiter, Depends(get_rate_limiter)]) -> None:
+async def limit_rate(request: Request, limiter: Annotated[RateLimiter, Depends(get_rate_limiter)]) -> None:
     limiter(request)

@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from rthdr.api.dependencies import ExplainParam, PredictorDep, SettingsDep
 from rthdr.api.inputs import REQUEST_BODY, read_image
@@ -34,7 +33,7 @@ async def predict(
 ) -> PredictResponse:
     started = time.perf_counter()
     image = await read_image(request)
-    prepared = await run_in_threadpool(prepare, image, settings.max_image_pixels)
+    prepared = await predictor.run(prepare, image, settings.max_image_pixels)
     inference_started = time.perf_counter()
     (prediction,) = await predictor.predict(prepared.model_input[np.newaxis])
     inference_ms = (time.perf_counter() - inference_started) * 1000

@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from rthdr.api.dependencies import ExplainParam, PredictorDep, SettingsDep
 from rthdr.api.inputs import REQUEST_BODY, read_image
@@ -34,7 +33,7 @@ async def recognize(
     started = time.perf_counter()
     image = await read_image(request)
     classify = predictor.classifier.probabilities  # for choosing split points of touching digits
-    prepared = await run_in_threadpool(prepare_number, image, classify, settings.max_image_pixels)
+    prepared = await predictor.run(prepare_number, image, classify, settings.max_image_pixels)
     inference_started = time.perf_counter()
     predictions = await predictor.predict(np.stack([d.model_input for d in prepared.digits]))
     inference_ms = (time.perf_counter() - inference_started) * 1000
