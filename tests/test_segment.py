@@ -9,7 +9,7 @@ import pytest
 from rthdr.decode import InputError
 from rthdr.evaluate import edit_distance, evaluate_numbers
 from rthdr.pipeline import read_number
-from rthdr.segment import segment
+from rthdr.segment import Piece, _best_reading, _cut_paths, segment
 from tests.conftest import encode
 
 
@@ -61,6 +61,53 @@ def test_light_on_dark_and_all_ten_digits(digit_samples, classifier) -> None:
 def test_touching_digits_are_split(digit_samples, classifier) -> None:
     page, _ = write_number(digit_samples, "2468", gaps=[-3, 12, -3])
     assert read_number(encode(page), classifier).text == "2468"
+
+
+def test_overlapping_pair_is_read_as_two_digits(digit_samples, classifier) -> None:
+    """The 4's tail runs under the 0: read whole, the pair passes for a 6."""
+    page, _ = write_number(digit_samples, "40", gaps=[-6])
+    assert read_number(encode(page), classifier).text == "40"
+
+
+def test_wide_single_digit_stays_whole(digit_samples, classifier) -> None:
+    page, _ = write_number(digit_samples, "707")
+    wide = cv2.resize(page, (round(page.shape[1] * 1.3), page.shape[0]))  # every digit 1.3 times as wide
+    assert read_number(encode(wide), classifier).text == "707"
+
+
+def test_least_ink_cut_bends_between_digits_that_share_columns() -> None:
+    """The left digit's foot reaches under the right one's top bar: no line, straight or leaning,
+    parts them; a cut path that bends between them does, crossing no ink."""
+    left, right = np.zeros((40, 30), np.uint8), np.zeros((40, 30), np.uint8)
+    left[0:25, 4:10] = 1  # stem
+    left[25:40, 4:16] = 1  # foot, reaching right
+    right[0:15, 11:24] = 1  # top bar, reaching left
+    right[15:40, 19:24] = 1  # stem
+    mask = left | right
+    cols = np.arange(30)[None, :]
+    partings = [
+        path
+        for path in _cut_paths(mask)
+        if (mask * (cols < path[:, None]) == left).all()
+        and not mask[np.arange(40), np.clip(path, 0, 29)].any()
+    ]
+    assert partings
+
+
+def test_best_reading_finds_the_best_count() -> None:
+    """Cuts 0 (left side), 1, 2 and 3 (right side): the whole, two halves or three thirds."""
+    blank = Piece((0, 0, 1, 1), np.zeros((1, 1), np.uint8))
+    parts = {(i, j): Piece((i, 0, j - i, 1), blank.mask) for i in range(4) for j in range(i + 1, 4)}
+    stretches = [(i, j, parts[i, j]) for (i, j) in sorted(parts, key=lambda ij: (ij[1], ij[0]))]
+
+    def read(scores: dict[tuple[int, int], float], costs: list[float]) -> list[tuple[int, int]]:
+        chosen = _best_reading(stretches, np.array([scores[i, j] for i, j, _ in stretches]), costs)
+        return [(p.box[0], p.box[0] + p.box[2]) for p in chosen]
+
+    scores = {(0, 3): -3.0, (0, 1): -1.0, (1, 3): -1.0, (0, 2): -1.5, (2, 3): -0.2, (1, 2): -5.0}
+    assert read(scores, [0, 0, 0, 0]) == [(0, 2), (2, 3)]  # -1.7 beats -2.0 and -3.0
+    assert read(scores, [0, 0, 2, 0]) == [(0, 1), (1, 3)]  # a costly cut 2 tips it
+    assert read(scores, [0, 2, 2, 0]) == [(0, 3)]  # every cut too costly: one digit
 
 
 def test_broken_digit_is_one_digit(digit_samples, classifier) -> None:
