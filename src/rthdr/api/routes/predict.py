@@ -33,7 +33,7 @@ async def predict(
 ) -> PredictResponse:
     started = time.perf_counter()
     image = await read_image(request)
-    prepared = await predictor.run(prepare, image, settings.max_image_pixels)
+    prepared = prepare(image, settings.max_image_pixels)  # on the loop: see rthdr.api.batcher
     inference_started = time.perf_counter()
     (prediction,) = await predictor.predict(prepared.model_input[np.newaxis])
     inference_ms = (time.perf_counter() - inference_started) * 1000

@@ -33,7 +33,9 @@ async def recognize(
     started = time.perf_counter()
     image = await read_image(request)
     classify = predictor.classifier.probabilities  # for choosing split points of touching digits
-    prepared = await predictor.run(prepare_number, image, classify, settings.max_image_pixels)
+    prepared = prepare_number(
+        image, classify, settings.max_image_pixels
+    )  # on the loop: see rthdr.api.batcher
     inference_started = time.perf_counter()
     predictions = await predictor.predict(np.stack([d.model_input for d in prepared.digits]))
     inference_ms = (time.perf_counter() - inference_started) * 1000
