@@ -83,10 +83,11 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedIm
             image.draft("L", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 size when big
         image.seek(0)  # the first frame of an animated GIF or WebP
         image.load()
-        # EXIF orientations 5-8 swap width and height.
-        original = (height, width) if image.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (width, height)
-        oriented = ImageOps.exif_transpose(image)
-        grey = _to_grey(oriented)
+        orientation = image.getexif().get(0x0112, 1)
+        original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)  # 5-8 swap sides
+        if orientation != 1:
+            ImageOps.exif_transpose(image, in_place=True)  # (without in_place, it copies every image)
+        grey = _to_grey(image)
     except Exception as exc:  # as above: truncated or damaged data surfaces as many exception types
         raise InputError("invalid_image", f"The {image.format} image is truncated or damaged: {exc}") from exc
     return DecodedImage(_limit_size(grey), original, image.format)
@@ -107,7 +108,7 @@ def _to_grey(image: Image.Image) -> np.ndarray:
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, rgba)
-    return np.asarray(image.convert("L"))
+    return np.asarray(image if image.mode == "L" else image.convert("L"))
 
 
 def _limit_size(grey: np.ndarray) -> np.ndarray:
