@@ -26,6 +26,7 @@ def test_quick_benchmark_measures_model_and_http(model_path: Path, tmp_path: Pat
     report = json.loads((tmp_path / "benchmarks.json").read_text())
     assert report["model_only"]["onnxruntime"]["single_image_ms"]["p50"] > 0
     assert report["model_only"]["pytorch_eager"]["batch_256_images_per_s"] > 0
+    assert report["pipeline_ms"]["p99"] >= report["pipeline_ms"]["p50"] > 0
     for rows in report["http"].values():
         assert [row["concurrency"] for row in rows] == [1, 8]
         for row in rows:

@@ -126,6 +126,20 @@ def canvas_png(size: int = 280) -> bytes:
     return png.tobytes()
 
 
+def pipeline_in_process(model_path: Path, quick: bool) -> dict[str, float]:
+    """The request's work without HTTP (decode the canvas PNG, preprocess, run the model), one
+    thread: the floor under the HTTP figures, and a gauge of how fast the machine was during this
+    run (on a shared machine the same work takes more or less time from one run to the next)."""
+    from rthdr.pipeline import prepare
+
+    cv2.setNumThreads(1)  # as the server does
+    classifier, body = Classifier(model_path, threads=1), canvas_png()
+    times = time_calls(
+        lambda: classifier.predict(prepare(body).model_input[np.newaxis]), 300 if quick else 3000
+    )
+    return percentiles(times)
+
+
 def free_port() -> int:
     import socket
 
@@ -237,6 +251,7 @@ class Report:
     command: str
     model: str
     model_only: dict[str, Any]
+    pipeline_ms: dict[str, float]  # the same work in-process, without HTTP
     http: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # setting -> one row per concurrency
 
 
@@ -247,6 +262,7 @@ def run(model: Path, weights: Path | None, quick: bool, workers: int, command: s
         command=command,
         model=f"{model.name} ({Classifier(model).version})",
         model_only=model_only(model, weights, quick),
+        pipeline_ms=pipeline_in_process(model, quick),
     )
     levels, seconds = ((1, 8), 2.0) if quick else (CONCURRENCY, 10.0)
     with tempfile.TemporaryDirectory() as folder:
@@ -312,6 +328,12 @@ def render_markdown(report: Report) -> str:
             f"| PyTorch eager | {eager['single_image_ms']['p50']} | {eager['single_image_ms']['p99']} | "
             f"{eager['batch_256_images_per_s']:,.0f} |"
         )
+    lines += [
+        "",
+        f"The whole request's work in-process (decode the PNG, preprocess, model; no HTTP), one thread: "
+        f"p50 {report.pipeline_ms['p50']} ms, p99 {report.pipeline_ms['p99']} ms. The floor under the HTTP "
+        "figures, and a gauge of this machine's speed during the run.",
+    ]
     lines += ["", "## Against the targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
     for name, goal, value, lower_is_better in targets(report):
         met = value <= goal if lower_is_better else value >= goal
