@@ -249,7 +249,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             variants.append((name, path))  # made by an earlier run: measured with the rest
     images, labels = load_mnist("test", args.data_dir)
     inputs = preprocess_all(images[: args.limit])
-    results = [measure(name, path, inputs, labels[: args.limit], args.quick) for name, path in variants]
+    results = measure(variants, inputs, labels[: args.limit], args.quick)
     paths = report(results, args.out)
     print(paths[1].read_text())
     print("wrote " + ", ".join(str(p) for p in [path for _, path in variants[1:]] + paths))

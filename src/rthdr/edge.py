@@ -102,31 +102,40 @@ class Variant:
 
 
 def measure(
-    name: str, path: Path, test_inputs: np.ndarray, test_labels: np.ndarray, quick: bool = False
-) -> Variant:
-    """Size, test accuracy (through the serving preprocessing), one-thread latency and throughput."""
-    classifier = Classifier(path, threads=1)
-    accuracy = float((classifier.predict_all(test_inputs).argmax(1) == test_labels).mean())
+    variants: list[tuple[str, Path]], test_inputs: np.ndarray, test_labels: np.ndarray, quick: bool = False
+) -> list[Variant]:
+    """Size, test accuracy (through the serving preprocessing), one-thread latency and throughput of
+    each model. Latency is timed in interleaved rounds, so that a slow spell of a shared machine
+    falls on every model alike instead of on whichever was being timed."""
+    classifiers = [Classifier(path, threads=1) for _, path in variants]
     one, batch = test_inputs[:1], test_inputs[:256]
-    for _ in range(100):
-        classifier.run(one)
-    times = []
-    for _ in range(300 if quick else 3000):
-        start = time.perf_counter()
-        classifier.run(one)
-        times.append((time.perf_counter() - start) * 1000)
-    start, done = time.perf_counter(), 0
-    while time.perf_counter() - start < (0.5 if quick else 3.0):
-        classifier.run(batch)
-        done += len(batch)
-    return Variant(
-        name=name,
-        file=path.name,
-        size_bytes=path.stat().st_size,
-        test_accuracy=accuracy,
-        single_image_ms_p50=round(float(np.percentile(times, 50)), 4),
-        batch_256_images_per_s=round(done / (time.perf_counter() - start), 1),
-    )
+    times: list[list[float]] = [[] for _ in variants]
+    for _ in range(3 if quick else 10):
+        for classifier, timings in zip(classifiers, times, strict=True):
+            for _ in range(20):
+                classifier.run(one)  # warm up after the other models ran
+            for _ in range(100 if quick else 300):
+                start = time.perf_counter()
+                classifier.run(one)
+                timings.append((time.perf_counter() - start) * 1000)
+    results = []
+    for (name, path), classifier, timings in zip(variants, classifiers, times, strict=True):
+        accuracy = float((classifier.predict_all(test_inputs).argmax(1) == test_labels).mean())
+        start, done = time.perf_counter(), 0
+        while time.perf_counter() - start < (0.5 if quick else 3.0):
+            classifier.run(batch)
+            done += len(batch)
+        results.append(
+            Variant(
+                name=name,
+                file=path.name,
+                size_bytes=path.stat().st_size,
+                test_accuracy=accuracy,
+                single_image_ms_p50=round(float(np.percentile(timings, 50)), 4),
+                batch_256_images_per_s=round(done / (time.perf_counter() - start), 1),
+            )
+        )
+    return results
 
 
 def report(variants: list[Variant], out_dir: str | Path) -> list[Path]:

@@ -35,6 +35,8 @@ class ServingGraph(nn.Module):
             cam = F.conv2d(member.activations(image), classifier.weight)
             probabilities.append(torch.softmax(cam.mean(dim=(2, 3)) + classifier.bias[None, :], dim=1))
             cams.append(cam)
+        if len(cams) == 1:
+            return probabilities[0], cams[0]  # a single network: no averaging nodes in the graph
         return torch.stack(probabilities).mean(0), torch.stack(cams).mean(0)
 
 
