@@ -9,7 +9,7 @@ import pytest
 from rthdr.decode import InputError
 from rthdr.evaluate import edit_distance, evaluate_numbers
 from rthdr.pipeline import read_number
-from rthdr.segment import Piece, _best_reading, _cut_paths, segment
+from rthdr.segment import Piece, _best_reading, _cut_paths, _digit_height, segment
 from tests.conftest import encode
 
 
@@ -118,6 +118,22 @@ def test_broken_digit_is_one_digit(digit_samples, classifier) -> None:
     band[rows[0] + 9 : rows[0] + 13] = 255  # cut the 5's top bar off its body
     assert cv2.connectedComponents((page < 128).astype(np.uint8))[0] - 1 > 3
     assert read_number(encode(page), classifier).text == "357"
+
+
+def test_lone_digit_with_a_loose_bar_is_one_digit(digit_samples, classifier) -> None:
+    """With one digit on the page there is no crowd of digits to take the typical height from: the
+    loose bar must not count as a digit of its own."""
+    page, _ = write_number(digit_samples, "5")
+    rows = np.flatnonzero((page < 128).any(axis=1))
+    page[rows[0] + 9 : rows[0] + 13] = 255
+    assert cv2.connectedComponents((page < 128).astype(np.uint8))[0] - 1 >= 2
+    assert read_number(encode(page), classifier).text == "5"
+
+
+def test_digit_height_ignores_fragments() -> None:
+    """(x, y, w, h, area) of a 5's loose bar and of its body: the body's height is the digit's."""
+    stats = np.array([[52, 40, 22, 10, 145], [30, 48, 28, 40, 449]])
+    assert _digit_height(stats, (200, 200)) == 40
 
 
 def test_box_border_and_underline_are_ignored(digit_samples, classifier) -> None:

@@ -66,14 +66,16 @@ def _stats(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _digit_height(stats: np.ndarray, shape: tuple[int, int]) -> float:
     """Typical digit height: the median height of components that look like characters (not
-    specks, not long rules, not a frame around everything)."""
+    specks, not long rules, not a frame around everything) and are at least half as tall as the
+    tallest: with only a digit or two on the page, a loose bar would otherwise halve the median."""
     height, width = shape
     w, h, area = stats[:, 2], stats[:, 3], stats[:, 4]
     big = area >= 0.1 * area.max()
     frame = (w > 0.8 * width) & (h > 0.8 * height) & (area < 0.2 * w * h)
     rule = (w > 4 * h) | (h > 8 * w)
     candidates = h[big & ~frame & ~rule]
-    return float(np.median(candidates if len(candidates) else h[big]))
+    candidates = candidates if len(candidates) else h[big]
+    return float(np.median(candidates[candidates >= 0.5 * candidates.max()]))
 
 
 def remove_rules(mask: np.ndarray, digit_height: float) -> np.ndarray:
