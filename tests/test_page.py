@@ -283,6 +283,19 @@ def marks(page: object, selector: str, picture: str, width: float, height: float
     )
 
 
+def sent_picture_sizes(page: object) -> list[tuple[int, int]]:
+    """Starts recording the (width, height) of every canvas PNG the page posts to the API."""
+    sizes: list[tuple[int, int]] = []
+
+    def record(request: object) -> None:
+        if "/api/v1/" in request.url and request.method == "POST":
+            png = base64.b64decode(json.loads(request.post_data)["image"].split(",", 1)[1])
+            sizes.append(Image.open(io.BytesIO(png)).size)
+
+    page.on("request", record)
+    return sizes
+
+
 def touch(page: object, points: Stroke) -> None:
     """A finger stroke through the browser's touch input, `points` in the pad's logical pixels."""
     box = page.locator("#canvas").bounding_box()
@@ -544,6 +557,7 @@ def test_phone_layout_and_touch(browser: object, server: str) -> None:
         box = page.locator("#canvas").bounding_box()
         assert box["width"] >= 300  # the pad grows to the phone's width...
         assert page.eval_on_selector("#canvas", "c => c.width") == 280 * 3  # ...at the screen's density
+        sent = sent_picture_sizes(page)  # ...but the server gets the drawing at its logical size
         # One column: the result comes below the drawing.
         pad = page.locator(".input-card").bounding_box()
         result = page.locator("#result").bounding_box()
@@ -560,6 +574,7 @@ def test_phone_layout_and_touch(browser: object, server: str) -> None:
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         assert_result_shown(page, wait_result(page))
         assert ink(page) > 0
+        assert sent and set(sent) == {(280, 280)}, sent
 
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{overflow} px of horizontal scroll"
@@ -977,6 +992,7 @@ def test_phone_number_mode(browser: object, server: str, shipped: bool) -> None:
         assert 300 <= pad["width"] <= PHONE["width"] - 32  # the wide pad shrinks to the phone ...
         assert abs(pad["width"] / pad["height"] - 3) < 0.02  # ... keeping its shape
         assert page.eval_on_selector("#canvas", "c => c.width") == 840 * 3
+        sent = sent_picture_sizes(page)
         digits = number_107()
         for strokes in digits:
             for stroke in strokes:
@@ -986,6 +1002,7 @@ def test_phone_number_mode(browser: object, server: str, shipped: bool) -> None:
         assert re.fullmatch(r"\d{3}", text), text
         if shipped:
             assert text == "107"
+        assert sent and set(sent) == {(840, 280)}, sent  # 1/9 of the screen's 2520 x 840 bitmap
         boxes = marks(page, "#pad-marks .digit-box", "#canvas", 840, 280)
         for (x, _, w, _), strokes in zip(boxes, digits, strict=True):
             x0, _, x1, _ = extent(strokes)

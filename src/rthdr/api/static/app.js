@@ -59,7 +59,7 @@ function present(answer) {
   const readings = data.digits ?? [data]; // /recognize answers list digits; /predict is one
   if (data.digits) showNumber(data, roundTripMs);
   else showResult(data, roundTripMs);
-  if (picture === "pad") showMarks($("pad-marks"), pad.canvas, readings);
+  if (picture === "pad") showMarks($("pad-marks"), { width: pad.width, height: pad.height }, readings);
   else markUpload(readings);
 }
 

@@ -127,21 +127,33 @@ export class DrawingPad {
   }
 
   redraw() {
-    const ctx = this.ctx;
-    ctx.fillStyle = PAPER;
-    ctx.fillRect(0, 0, this.width, this.height);
-    ctx.strokeStyle = INK;
-    ctx.fillStyle = INK;
-    ctx.lineWidth = this.lineWidth;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    for (const stroke of this.strokes) drawStroke(ctx, stroke, this.lineWidth);
+    paint(this.ctx, this);
   }
 
-  /** PNG data URL of the pad, white background included (the model expects ink on paper). */
+  /**
+   * PNG data URL of the drawing at the pad's logical size (280 x 280 for one digit), white paper
+   * included (the model expects ink on paper). The screen's bitmap is denser: on a phone (3x) it has
+   * 9 times the pixels, all of which the server would decode only to scale them down again.
+   */
   toDataURL() {
-    return this.canvas.toDataURL("image/png");
+    const out = document.createElement("canvas");
+    out.width = this.width;
+    out.height = this.height;
+    paint(out.getContext("2d"), this);
+    return out.toDataURL("image/png");
   }
+}
+
+/** Paper, then every stroke, in logical pixels (the context's transform maps them to its bitmap). */
+function paint(ctx, { width, height, lineWidth, strokes }) {
+  ctx.fillStyle = PAPER;
+  ctx.fillRect(0, 0, width, height);
+  ctx.strokeStyle = INK;
+  ctx.fillStyle = INK;
+  ctx.lineWidth = lineWidth;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  for (const stroke of strokes) drawStroke(ctx, stroke, lineWidth);
 }
 
 /** A smooth line through the points: quadratic curves through the midpoints between samples. */
