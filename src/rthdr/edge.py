@@ -4,14 +4,15 @@ pruning with fine-tuning (PyTorch), each measured against the FP32 model it came
 from __future__ import annotations
 
 import tempfile
-import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
+from rthdr.bench import throughput, time_calls
 from rthdr.data import load_mnist
 from rthdr.evaluate import preprocess_all
 from rthdr.inference import Classifier
@@ -112,19 +113,11 @@ def measure(
     times: list[list[float]] = [[] for _ in variants]
     for _ in range(3 if quick else 10):
         for classifier, timings in zip(classifiers, times, strict=True):
-            for _ in range(20):
-                classifier.run(one)  # warm up after the other models ran
-            for _ in range(100 if quick else 300):
-                start = time.perf_counter()
-                classifier.run(one)
-                timings.append((time.perf_counter() - start) * 1000)
+            # warm up again after the other models ran
+            timings += time_calls(partial(classifier.run, one), 100 if quick else 300, warmup=20)
     results = []
     for (name, path), classifier, timings in zip(variants, classifiers, times, strict=True):
         accuracy = float((classifier.predict_all(test_inputs).argmax(1) == test_labels).mean())
-        start, done = time.perf_counter(), 0
-        while time.perf_counter() - start < (0.5 if quick else 3.0):
-            classifier.run(batch)
-            done += len(batch)
         results.append(
             Variant(
                 name=name,
@@ -132,7 +125,9 @@ def measure(
                 size_bytes=path.stat().st_size,
                 test_accuracy=accuracy,
                 single_image_ms_p50=round(float(np.percentile(timings, 50)), 4),
-                batch_256_images_per_s=round(done / (time.perf_counter() - start), 1),
+                batch_256_images_per_s=throughput(
+                    partial(classifier.run, batch), len(batch), 0.5 if quick else 3.0
+                ),
             )
         )
     return results
