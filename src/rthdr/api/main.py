@@ -21,7 +21,7 @@ from rthdr.api.errors import install_error_handlers
 from rthdr.api.metrics import MetricsMiddleware, metrics_endpoint
 from rthdr.api.request_log import RequestContextMiddleware
 from rthdr.api.routes import health, predict, recognize
-from rthdr.api.security import RateLimiter, SecurityHeadersMiddleware, limit_rate, require_api_key
+from rthdr.api.security import RateLimiter, SecurityHeadersMiddleware, guard_api
 from rthdr.api.settings import Settings, get_settings
 from rthdr.inference import Classifier
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # would be re-inspected by FastAPI on every request (measured: a fifth of the event loop's time).
     app.state.settings = settings
     install_error_handlers(app)
-    guarded = [Depends(require_api_key), Depends(limit_rate)]
+    guarded = [Depends(guard_api)]
     app.include_router(predict.router, dependencies=guarded)
     app.include_router(recognize.router, dependencies=guarded)
     app.include_router(health.router)
