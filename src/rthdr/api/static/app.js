@@ -96,12 +96,27 @@ function recogniseAgain() {
 let debounceTimer = 0;
 let lastSent = 0;
 
-/** The server's answer, or the in-browser model's when "On device" is on. */
+/**
+ * The server's answer, or the in-browser model's when "On device" is on, about the inked part of the
+ * pad, with its boxes and heatmaps moved back onto the whole pad.
+ */
 async function readDrawing(signal) {
-  if (!useDevice()) return recogniseImage(pad.toDataURL(), settings, signal);
-  const data = await predictCanvas(pad.canvas, { explain: settings.explain });
+  const part = pad.inkedPart();
+  const { data, roundTripMs } = useDevice()
+    ? { data: await predictCanvas(part.canvas, { explain: settings.explain }) }
+    : await recogniseImage(part.canvas.toDataURL("image/png"), settings, signal);
   if (!data) throw new ApiError("no_digit_found", prompt());
-  return { data };
+  return { data: onPad(data, part), roundTripMs };
+}
+
+/** An answer about a part of the pad, with its boxes and regions in the whole pad's pixels. */
+function onPad(data, { x, y }) {
+  const moved = structuredClone(data);
+  for (const reading of moved.digits ?? [moved]) {
+    if (reading.box) reading.box = [reading.box[0] + x, reading.box[1] + y, reading.box[2], reading.box[3]];
+    if (reading.region) reading.region = [reading.region[0] + x, reading.region[1] + y, reading.region[2]];
+  }
+  return moved;
 }
 
 function recogniseDrawing() {

@@ -131,16 +131,36 @@ export class DrawingPad {
   }
 
   /**
-   * PNG data URL of the drawing at the pad's logical size (280 x 280 for one digit), white paper
-   * included (the model expects ink on paper). The screen's bitmap is denser: on a phone (3x) it has
-   * 9 times the pixels, all of which the server would decode only to scale them down again.
+   * The inked part of the pad with a margin of paper, in logical pixels (whole ones), or null when
+   * nothing is drawn. The server reads the paper's level from an image's edges, so the margin is
+   * a stroke's width of paper beyond the ink's outer edge.
    */
-  toDataURL() {
-    const out = document.createElement("canvas");
-    out.width = this.width;
-    out.height = this.height;
-    paint(out.getContext("2d"), this);
-    return out.toDataURL("image/png");
+  inkBounds() {
+    if (this.isEmpty) return null;
+    const points = this.strokes.flat();
+    const reach = this.lineWidth * 1.5; // half a stroke to the ink's edge, then the margin
+    const x = Math.max(0, Math.floor(Math.min(...points.map((p) => p[0])) - reach));
+    const y = Math.max(0, Math.floor(Math.min(...points.map((p) => p[1])) - reach));
+    const right = Math.min(this.width, Math.ceil(Math.max(...points.map((p) => p[0])) + reach));
+    const bottom = Math.min(this.height, Math.ceil(Math.max(...points.map((p) => p[1])) + reach));
+    return { x, y, width: right - x, height: bottom - y };
+  }
+
+  /**
+   * The inked part of the drawing (inkBounds) on a canvas of its own at the pad's logical size,
+   * white paper included (the model expects ink on paper), and where that part lies on the pad.
+   * This is what gets recognised, on the server or on device: the rest of the pad is blank paper,
+   * only pixels to decode, and the screen's bitmap is denser still (9 times the pixels at 3x).
+   */
+  inkedPart() {
+    const area = this.inkBounds() ?? { x: 0, y: 0, width: this.width, height: this.height };
+    const canvas = document.createElement("canvas");
+    canvas.width = area.width;
+    canvas.height = area.height;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    ctx.translate(-area.x, -area.y);
+    paint(ctx, this);
+    return { canvas, ...area };
   }
 }
 
