@@ -932,6 +932,29 @@ def test_on_device_keeps_working_without_the_server(desktop: tuple[object, Probl
     assert page.locator("#status").inner_text().startswith("Can't reach the server.")
 
 
+def test_on_device_heatmap_on_a_phone(browser: object, server: str) -> None:
+    """On a 3x screen the in-browser model reads the same logical-size picture the server would, so
+    its heatmap lands over the drawing, not three times too far and too big."""
+    page, problems = open_page(
+        browser, server, viewport=PHONE, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
+    try:
+        wait_device(page, "off")
+        page.tap("#on-device")
+        wait_device(page, "ready")
+        page.tap("#explain")
+        touch(page, zero())
+        device_answer(page)
+        [heatmap] = marks(page, "#pad-marks .heatmap", "#canvas", 280, 280)
+        x0, y0, x1, y1 = extent([zero()])
+        x, y, side, _ = heatmap  # the model's 28 x 28 view: the digit fills its middle 20 x 20
+        assert x < x0 < x1 < x + side and y < y0 < y1 < y + side, (heatmap, (x0, y0, x1, y1))
+        assert side < 1.6 * max(x1 - x0, y1 - y0), (side, (x0, y0, x1, y1))
+        assert problems.all() == []
+    finally:
+        page.context.close()
+
+
 def test_page_works_without_the_on_device_runtime(browser: object, server: str, shipped: bool) -> None:
     page, problems = open_page(
         browser, server, lambda p: p.route("**/vendor/ort/**", lambda route: route.fulfill(status=404))
