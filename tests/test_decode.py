@@ -6,8 +6,12 @@ import io
 import struct
 import zlib
 
+import cv2
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from rthdr.decode import MAX_SIDE, InputError, decode_image
@@ -34,6 +38,31 @@ def test_transparent_background_becomes_white_not_black() -> None:
     rgba[10:30, 18:22] = (0, 0, 0, 255)  # an opaque black stroke
     grey = decode_image(encode(rgba)).grey
     assert grey[0, 0] == 255 and grey[20, 20] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    mode=st.sampled_from(["L", "RGB", "RGBA"]),
+    pixels=hnp.arrays(np.uint8, st.tuples(st.integers(1, 24), st.integers(1, 24), st.just(4))),
+)
+def test_png_decoding_agrees_with_pillow(mode: str, pixels: np.ndarray) -> None:
+    """Plain PNGs (a browser canvas's RGBA among them) are decoded by OpenCV, the rest by Pillow:
+    both give the same grey levels, to rounding, transparent areas white."""
+    image = Image.fromarray(pixels, "RGBA").convert(mode)
+    reference = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
+    expected = np.asarray(reference.convert("L"), dtype=int)
+    assert np.abs(decode_image(encode(image)).grey.astype(int) - expected).max() <= 2
+
+
+def test_canvas_png_is_decoded_by_opencv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path a drawing from the page takes (an opaque RGBA PNG): OpenCV's, exactly as Pillow reads it."""
+    calls: list[int] = []
+    imdecode = cv2.imdecode
+    monkeypatch.setattr(cv2, "imdecode", lambda *args: calls.append(1) or imdecode(*args))
+    rgba = np.asarray(page_with_square().convert("RGBA"))
+    grey = decode_image(encode(rgba)).grey
+    assert calls == [1]
+    assert np.array_equal(grey, np.asarray(page_with_square().convert("L")))
 
 
 def test_sixteen_bit_palette_and_cmyk() -> None:
