@@ -12,9 +12,11 @@ from rthdr.bench import canvas_png
 from rthdr.cli import main
 
 
-def test_canvas_png_is_a_280_pixel_drawing() -> None:
-    image = cv2.imdecode(np.frombuffer(canvas_png(), np.uint8), cv2.IMREAD_GRAYSCALE)
-    assert image.shape == (280, 280) and image.min() == 0 and image.max() == 255
+def test_canvas_png_is_a_280_pixel_drawing_as_a_browser_exports_it() -> None:
+    image = cv2.imdecode(np.frombuffer(canvas_png(), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert image.shape == (280, 280, 4) and (image[..., 3] == 255).all()  # opaque RGBA, as canvases give
+    grey = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    assert grey.min() == 0 and grey.max() == 255
 
 
 def test_quick_benchmark_measures_model_and_http(model_path: Path, tmp_path: Path) -> None:
