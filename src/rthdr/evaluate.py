@@ -18,6 +18,7 @@ from tqdm import tqdm
 from rthdr.data import load_mnist, train_validation_split
 from rthdr.inference import Classifier
 from rthdr.preprocess import from_pixels
+from rthdr.segment import OneDigit
 
 TEST_ACCURACY_TARGET = 0.996  # the shipped model must stay at or above this (tests/test_shipped_model.py)
 
@@ -130,6 +131,7 @@ def evaluate_numbers(
     seed: int = 0,
     progress: bool = True,
     digits: str = "test",
+    one_digit: OneDigit | None = None,
 ) -> list[NumberEvaluation]:
     """Read synthetic photos of numbers (rthdr.synth) made from MNIST test digits, or, with
     digits="validation", from the held-out training digits: that is what to tune the number
@@ -150,7 +152,7 @@ def evaluate_numbers(
         exact, digit_scores, failures = 0, [], []
         for number in tqdm(numbers, desc=f"{length}-digit numbers", disable=not progress):
             try:
-                read = read_number(number.image, classifier).text
+                read = read_number(number.image, classifier, one_digit=one_digit).text
             except InputError as exc:
                 read = f"error: {exc.code}"
             exact += read == number.text

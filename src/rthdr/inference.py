@@ -18,6 +18,8 @@ import onnxruntime as ort
 
 # The shipped model, in the repository's models/ folder (the Docker image sets RTHDR_MODEL instead).
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "digitnet.onnx"
+# The one-digit check that number reading scores its cuts with (rthdr.onedigit trains it).
+DEFAULT_ONE_DIGIT_CHECK = DEFAULT_MODEL.with_name("onedigit.onnx")
 UNCERTAIN_BELOW = 0.7  # confidence under which a prediction is flagged "uncertain" (see README)
 
 
@@ -37,19 +39,45 @@ class ModelError(RuntimeError):
     """The model file is missing or unusable."""
 
 
+def _session(path: Path, threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads  # one thread per worker: workers scale, threads contend
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises its own exception types for a bad file
+        raise ModelError(f"cannot load {path} as an ONNX model: {exc}") from exc
+
+
+class OneDigitCheck:
+    """P(a 28x28 crop shows exactly one whole digit): what number reading weighs its cuts with."""
+
+    def __init__(self, path: str | Path = DEFAULT_ONE_DIGIT_CHECK, threads: int = 1) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"one-digit check {self.path} not found: train it with `rthdr train-onedigit`")
+        self.session = _session(self.path, threads)
+        self.input_name = self.session.get_inputs()[0].name
+
+    @classmethod
+    def if_present(cls, path: str | Path = DEFAULT_ONE_DIGIT_CHECK) -> OneDigitCheck | None:
+        """The check, or None where its file is missing (numbers are then read without it)."""
+        return cls(path) if Path(path).is_file() else None
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) float32 in [0, 1] -> (N,) probabilities."""
+        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 1, 28, 28)
+        (probability,) = self.session.run(None, {self.input_name: batch})
+        return probability.reshape(-1)
+
+
 class Classifier:
     def __init__(self, path: str | Path = DEFAULT_MODEL, threads: int = 1) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"model file {self.path} not found: pass --model or set RTHDR_MODEL")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads  # one thread per worker: workers scale, threads contend
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # ORT raises its own exception types for a bad file
-            raise ModelError(f"cannot load {self.path} as an ONNX model: {exc}") from exc
+        self.session = _session(self.path, threads)
         self.input_name = self.session.get_inputs()[0].name
 
     @cached_property

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from rthdr.decode import InputError
-from rthdr.inference import Classifier, Prediction
+from rthdr.inference import Classifier, OneDigitCheck, Prediction
 from rthdr.pipeline import NumberReading, prepare_image, read_number
 
 
@@ -88,12 +88,15 @@ class NumberResult:
         return f"{self.path}: {r.text}  ({len(r.text)} digits, lowest confidence {100 * lowest:.1f} %){flag}"
 
 
-def read_number_files(paths: list[str], model: str | Path) -> list[NumberResult]:
+def read_number_files(
+    paths: list[str], model: str | Path, one_digit: OneDigitCheck | None = None
+) -> list[NumberResult]:
     classifier = Classifier(model)
     results = []
     for path in paths:
         try:
-            results.append(NumberResult(path, read_number(Path(path).read_bytes(), classifier)))
+            reading = read_number(Path(path).read_bytes(), classifier, one_digit=one_digit)
+            results.append(NumberResult(path, reading))
         except InputError as exc:
             results.append(NumberResult(path, error=exc.message))
         except OSError as exc:

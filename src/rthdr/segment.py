@@ -2,7 +2,8 @@
 
 grey image -> ink (rthdr.preprocess) -> drop specks -> erase long straight lines (a form's box,
 an underline) -> group the pieces of each digit (pieces stacked in the same columns) -> split
-groups too wide for one digit where the classifier is most confident -> MNIST crops -> one batch.
+groups too wide for one digit where the classifier (and the one-digit check, where there is one)
+is most confident -> MNIST crops -> one batch.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rthdr.preprocess import Ink, Square, extract_ink, to_mnist
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
+OneDigit = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N,) P(one whole digit)
 
 SPECK_AREA = 0.02  # components under this share of the median digit's area are noise
 LINE_LENGTH = 1.8  # straight runs longer than this many digit heights are rules, not strokes
@@ -44,6 +46,7 @@ SHORT = 0.8  # a piece shorter than this many digit heights may be part of its n
 FRAGMENT = 0.55  # components shorter than this many digit heights are parts of a digit
 NEAR = 0.4  # a fragment further than this many digit heights from every digit is a stray mark
 MAX_DIGITS = 16
+CHECK_WEIGHT = 0.3  # weight of the one-digit check against the classifier: tuned on validation numbers
 
 
 @dataclass(frozen=True)
@@ -274,9 +277,9 @@ def _merge(ink: Ink, pieces: list[Piece], digit_height: float, classify: Classif
     return merged
 
 
-def segment(grey: np.ndarray, classify: Classify, dark_ink: bool | None = None) -> list[Digit]:
-    """The digits of a single-line number in a greyscale image, left to right."""
-    ink = extract_ink(grey, dark_ink)
+def find_pieces(ink: Ink) -> tuple[list[Piece], float]:
+    """The number's pieces of ink, left to right (a digit, its parts joined, or touching digits), and
+    the typical digit height. Raises InputError(no_digit_found) when there are none."""
     stats = ink.stats
     if not len(stats):
         raise InputError(
@@ -300,8 +303,38 @@ def segment(grey: np.ndarray, classify: Classify, dark_ink: bool | None = None) 
         piece_mask = np.isin(labels, keep[group] + 1).astype(np.uint8)
         pieces.append(Piece(_bounding_box(piece_mask), piece_mask))
     pieces.sort(key=lambda p: p.box[0] + p.box[2] / 2)
-    pieces = _merge(ink, pieces, digit_height, classify)
-    digits = _split(ink, pieces, digit_height, classify)
+    return pieces, digit_height
+
+
+def candidate_parts(pieces: list[Piece], digit_height: float) -> list[Piece]:
+    """Every part the reader may take for one digit: each piece, and the ink between any two cuts of
+    the pieces wide enough for two digits (what the one-digit check learns from)."""
+    parts = list(pieces)
+    for piece in pieces:
+        if piece.box[2] > WIDE * digit_height:
+            parts.extend(part for _, _, part in _stretches(piece, digit_height)[0])
+    return parts
+
+
+def checked(classify: Classify, one_digit: OneDigit | None) -> Classify:
+    """The digit probabilities segmentation scores parts by: the classifier's, times the one-digit
+    check's P(one whole digit) to the power CHECK_WEIGHT. The classifier alone reads a squeezed
+    pair, or half of a digit, as one digit with its usual confidence."""
+    if one_digit is None:
+        return classify
+    return lambda images: classify(images) * one_digit(images)[:, None] ** CHECK_WEIGHT
+
+
+def segment(
+    grey: np.ndarray, classify: Classify, dark_ink: bool | None = None, one_digit: OneDigit | None = None
+) -> list[Digit]:
+    """The digits of a single-line number in a greyscale image, left to right. `one_digit`, if given,
+    maps (N, 28, 28) inputs to P(one whole digit) (rthdr.inference.OneDigitCheck)."""
+    ink = extract_ink(grey, dark_ink)
+    pieces, digit_height = find_pieces(ink)
+    score = checked(classify, one_digit)
+    pieces = _merge(ink, pieces, digit_height, score)
+    digits = _split(ink, pieces, digit_height, score)
     if not digits:
         raise InputError("no_digit_found", "No digits found: only small marks of ink. Write a number.")
     if len(digits) > MAX_DIGITS:

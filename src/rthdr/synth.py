@@ -24,11 +24,13 @@ class NumberImage:
 
 def _place_digits(
     digits: list[np.ndarray], rng: np.random.Generator, touching: float
-) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    """Ink layer (bright on black) with the digits side by side."""
+) -> tuple[np.ndarray, list[tuple[int, int, int, int]], np.ndarray]:
+    """Ink layer (bright on black) with the digits side by side, their boxes, and which digit drew
+    each pixel (its index, -1 for paper; where two overlap, the darker ink's)."""
     height = int(rng.integers(44, 72))
     margin = height // 2
     layer = np.zeros((height * 2 + 2 * margin, margin * 2 + len(digits) * height * 2), np.float32)
+    owner = np.full(layer.shape, -1, np.float32)
     x = margin
     boxes = []
     for index, digit in enumerate(digits):
@@ -45,22 +47,25 @@ def _place_digits(
             x = int(x + gap)
         y = margin + height // 2 + int(rng.uniform(-0.1, 0.1) * height) - size // 2
         h, w = scaled.shape
-        layer[y : y + h, x : x + w] = np.maximum(layer[y : y + h, x : x + w], scaled)
+        region = layer[y : y + h, x : x + w]
+        owner[y : y + h, x : x + w][(scaled > region) & (scaled > 20)] = index
+        np.maximum(region, scaled, out=region)
         boxes.append((x, y + int(rows[0]), w, int(rows[-1] - rows[0] + 1)))
         x += w
-    layer = layer[:, : x + margin]
-    return np.clip(layer / 255, 0, 1), boxes
+    return np.clip(layer[:, : x + margin] / 255, 0, 1), boxes, owner[:, : x + margin]
 
 
 def render_number(
     digits: list[np.ndarray], rng: np.random.Generator, touching: float = 0.1
-) -> tuple[bytes, list]:
-    """MNIST digits (28x28 uint8, ink bright) -> JPEG bytes of a photo of them written on paper."""
-    ink, boxes = _place_digits(digits, rng, touching)
+) -> tuple[bytes, list, np.ndarray]:
+    """MNIST digits (28x28 uint8, ink bright) -> JPEG bytes of a photo of them written on paper, the
+    digits' boxes, and which digit drew each pixel (int16, -1 for paper)."""
+    ink, boxes, owner = _place_digits(digits, rng, touching)
     height, width = ink.shape
     slant = rng.uniform(-0.12, 0.12)  # shear: handwriting leans
     shear = np.array([[1, slant, -slant * height / 2], [0, 1, 0]], np.float32)
     ink = cv2.warpAffine(ink, shear, (width, height))
+    owner = cv2.warpAffine(owner, shear, (width, height), flags=cv2.INTER_NEAREST, borderValue=-1)
     paper = rng.uniform(170, 245)
     shadow = np.linspace(rng.uniform(0.75, 1.0), 1.0, width, dtype=np.float32)[None, :]
     if rng.random() < 0.5:
@@ -74,7 +79,7 @@ def render_number(
         pixels = cv2.GaussianBlur(pixels, (0, 0), blur)
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", quality=int(rng.integers(50, 92)))
-    return buffer.getvalue(), boxes
+    return buffer.getvalue(), boxes, owner.astype(np.int16)
 
 
 def make_numbers(
@@ -91,6 +96,6 @@ def make_numbers(
     for _ in range(count):
         n = length if isinstance(length, int) else int(rng.integers(length[0], length[1] + 1))
         chosen = rng.integers(0, len(images), n)
-        data, boxes = render_number([images[i] for i in chosen], rng, touching)
+        data, boxes, _ = render_number([images[i] for i in chosen], rng, touching)
         numbers.append(NumberImage("".join(str(int(labels[i])) for i in chosen), data, boxes))
     return numbers
