@@ -82,7 +82,7 @@ COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 # The serving model, its card and its INT8 variant (the browser's on-device download); not
 # digitnet.pt (training weights).
-COPY models/digitnet.onnx models/digitnet.card.json models/digitnet.int8.onnx /app/models/
+COPY models/digitnet.onnx models/digitnet.card.json models/digitnet.int8.onnx models/onedigit.onnx /app/models/
 COPY --from=web /ort /app/vendor/ort
 
 # /tmp/metrics must exist before the first request (prometheus_client fails on a missing folder).
@@ -94,6 +94,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     RTHDR_MODEL=/app/models/digitnet.onnx \
+    RTHDR_ONE_DIGIT=/app/models/onedigit.onnx \
     RTHDR_HOST=0.0.0.0 \
     RTHDR_PORT=8000 \
     RTHDR_ORT_WEB_DIR=/app/vendor/ort \

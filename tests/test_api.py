@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from rthdr.inference import DEFAULT_ONE_DIGIT_CHECK
 from tests.conftest import encode, render
 
 PREDICT = "/api/v1/predict"
@@ -253,6 +254,21 @@ def test_recognize_reads_a_number_with_boxes(client, digit_samples) -> None:
     assert all(len(d["probabilities"]) == 10 and len(d["box"]) == 4 for d in body["digits"])
     assert [abs(d["box"][0] - left) <= 3 for d, left in zip(body["digits"], lefts, strict=True)] == [True] * 5
     assert set(body["timing_ms"]) == {"decode", "preprocess", "inference", "total"}
+
+
+def test_recognize_uses_the_one_digit_check_and_works_without_it(model_path, digit_samples, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from rthdr.api.main import create_app
+    from rthdr.api.settings import Settings
+    from tests.test_segment import write_number
+
+    page, _ = write_number(digit_samples, "4071")
+    for check, loaded in ((DEFAULT_ONE_DIGIT_CHECK, True), (tmp_path / "missing.onnx", False)):
+        with TestClient(create_app(Settings(model=model_path, one_digit=check))) as client:
+            assert (client.app.state.one_digit is not None) == loaded
+            response = client.post("/api/v1/recognize", files={"image": ("n.png", encode(page), "image/png")})
+            assert response.status_code == 200 and response.json()["text"] == "4071", response.text
 
 
 def test_recognize_accepts_a_canvas_data_url_and_refuses_blanks(client, digit_samples) -> None:

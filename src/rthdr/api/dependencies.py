@@ -12,7 +12,7 @@ from fastapi import Depends, Query, Request
 
 from rthdr.api.batcher import Predictor
 from rthdr.api.settings import Settings
-from rthdr.inference import Classifier
+from rthdr.inference import Classifier, OneDigitCheck
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -26,6 +26,12 @@ async def get_predictor(request: Request) -> Predictor:
     return predictor
 
 
+async def get_one_digit(request: Request) -> OneDigitCheck | None:
+    """The one-digit check for reading numbers, or None where the service has none."""
+    check: OneDigitCheck | None = request.app.state.one_digit
+    return check
+
+
 async def get_classifier(request: Request) -> Classifier:
     classifier: Classifier = request.app.state.predictor.classifier
     return classifier
@@ -34,6 +40,7 @@ async def get_classifier(request: Request) -> Classifier:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
+OneDigitDep = Annotated[OneDigitCheck | None, Depends(get_one_digit)]
 ExplainParam = Annotated[
     bool, Query(description="add a Grad-CAM heatmap: where in the image the evidence for the digit lies")
 ]

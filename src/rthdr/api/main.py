@@ -23,7 +23,7 @@ from rthdr.api.request_log import RequestContextMiddleware
 from rthdr.api.routes import health, predict, recognize
 from rthdr.api.security import RateLimiter, SecurityHeadersMiddleware, guard_api
 from rthdr.api.settings import Settings, get_settings
-from rthdr.inference import Classifier
+from rthdr.inference import Classifier, OneDigitCheck
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         predictor = Predictor(classifier, settings.batch_window_ms, settings.max_batch)
         await predictor.start()
         app.state.predictor = predictor
+        app.state.one_digit = OneDigitCheck.if_present(settings.one_digit)
         yield
         await predictor.stop()
 

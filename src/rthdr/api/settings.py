@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rthdr.decode import DEFAULT_MAX_PIXELS
-from rthdr.inference import DEFAULT_MODEL
+from rthdr.inference import DEFAULT_MODEL, DEFAULT_ONE_DIGIT_CHECK
 
 CommaList = Annotated[list[str], NoDecode]  # read from the environment as "a,b,c", not JSON
 
@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RTHDR_", extra="ignore", protected_namespaces=())
 
     model: Path = Field(DEFAULT_MODEL, description="ONNX model file")
+    one_digit: Path = Field(
+        DEFAULT_ONE_DIGIT_CHECK,
+        description="ONNX one-digit check for reading numbers; numbers are read without it if it is missing",
+    )
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8000, description="port to listen on")
     workers: int = Field(0, description="server processes; 0 = one per available CPU (the container's limit)")

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from fastapi import APIRouter, Request
 
-from rthdr.api.dependencies import ExplainParam, PredictorDep, SettingsDep
+from rthdr.api.dependencies import ExplainParam, OneDigitDep, PredictorDep, SettingsDep
 from rthdr.api.inputs import REQUEST_BODY, read_image
 from rthdr.api.metrics import PREDICTIONS
 from rthdr.api.schemas import DigitReading, HeatmapOut, ModelRef, RecognizeResponse, Timing, error_responses
@@ -28,14 +28,17 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
     responses=error_responses(400, 413, 415, 422),
 )
 async def recognize(
-    request: Request, predictor: PredictorDep, settings: SettingsDep, explain: ExplainParam = False
+    request: Request,
+    predictor: PredictorDep,
+    settings: SettingsDep,
+    one_digit: OneDigitDep,
+    explain: ExplainParam = False,
 ) -> RecognizeResponse:
     started = time.perf_counter()
     image = await read_image(request)
     classify = predictor.classifier.probabilities  # for choosing split points of touching digits
-    prepared = prepare_number(
-        image, classify, settings.max_image_pixels
-    )  # on the loop: see rthdr.api.batcher
+    # On the loop: see rthdr.api.batcher.
+    prepared = prepare_number(image, classify, settings.max_image_pixels, one_digit)
     inference_started = time.perf_counter()
     predictions = await predictor.predict(np.stack([d.model_input for d in prepared.digits]))
     inference_ms = (time.perf_counter() - inference_started) * 1000
