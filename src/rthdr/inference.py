@@ -39,15 +39,25 @@ class ModelError(RuntimeError):
     """The model file is missing or unusable."""
 
 
-def _session(path: Path, threads: int) -> ort.InferenceSession:
+def as_batch(images: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) model inputs -> the (N, 1, 28, 28) float32 array the ONNX graphs take."""
+    return np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 1, 28, 28)
+
+
+def _session(path: Path, threads: int, what: str, fix: str) -> tuple[ort.InferenceSession, str]:
+    """An ONNX Runtime session for a model file, and its input's name; ModelError says what to do
+    (`fix`) when the file is missing."""
+    if not path.is_file():
+        raise ModelError(f"{what} {path} not found: {fix}")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads  # one thread per worker: workers scale, threads contend
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own exception types for a bad file
         raise ModelError(f"cannot load {path} as an ONNX model: {exc}") from exc
+    return session, session.get_inputs()[0].name
 
 
 class OneDigitCheck:
@@ -55,10 +65,8 @@ class OneDigitCheck:
 
     def __init__(self, path: str | Path = DEFAULT_ONE_DIGIT_CHECK, threads: int = 1) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelError(f"one-digit check {self.path} not found: train it with `rthdr train-onedigit`")
-        self.session = _session(self.path, threads)
-        self.input_name = self.session.get_inputs()[0].name
+        fix = "train it with `rthdr train-onedigit`"
+        self.session, self.input_name = _session(self.path, threads, "one-digit check", fix)
 
     @classmethod
     def if_present(cls, path: str | Path = DEFAULT_ONE_DIGIT_CHECK) -> OneDigitCheck | None:
@@ -67,18 +75,15 @@ class OneDigitCheck:
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] -> (N,) probabilities."""
-        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 1, 28, 28)
-        (probability,) = self.session.run(None, {self.input_name: batch})
+        (probability,) = self.session.run(None, {self.input_name: as_batch(images)})
         return probability.reshape(-1)
 
 
 class Classifier:
     def __init__(self, path: str | Path = DEFAULT_MODEL, threads: int = 1) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelError(f"model file {self.path} not found: pass --model or set RTHDR_MODEL")
-        self.session = _session(self.path, threads)
-        self.input_name = self.session.get_inputs()[0].name
+        fix = "pass --model or set RTHDR_MODEL"
+        self.session, self.input_name = _session(self.path, threads, "model file", fix)
 
     @cached_property
     def sha256(self) -> str:
@@ -102,8 +107,7 @@ class Classifier:
 
     def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) float32 in [0, 1] -> probabilities (N, 10) and class maps (N, 10, 7, 7)."""
-        batch = np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 1, 28, 28)
-        probabilities, cam = self.session.run(None, {self.input_name: batch})
+        probabilities, cam = self.session.run(None, {self.input_name: as_batch(images)})
         return probabilities, cam
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
