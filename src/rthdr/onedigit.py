@@ -47,8 +47,11 @@ def labelled_parts(
     for _ in tqdm(range(numbers), desc="parts", unit="number", disable=not progress):
         chosen = rng.integers(0, len(images), int(rng.integers(2, 8)))
         data, _, owner = render_number([images[i] for i in chosen], rng, touching)
+        grey = decode_image(data).grey
+        if grey.shape != owner.shape:  # downscaled on decoding: the owner map no longer fits
+            continue
         try:
-            ink = extract_ink(decode_image(data).grey)
+            ink = extract_ink(grey)
             pieces, digit_height = find_pieces(ink)
         except InputError:
             continue
