@@ -6,7 +6,7 @@ tell a right cut from a wrong one. This network learns the difference from the v
 reading considers, in synthetic photos of numbers written with MNIST *training* digits, each part
 labelled by which digit drew its pixels; MNIST training digits are added as more single digits.
 
-    rthdr train-onedigit    # about 6 minutes on 2 CPU cores -> models/onedigit.onnx and its metrics
+    rthdr train-onedigit    # about 10 minutes on 2 CPU cores -> models/onedigit.onnx and its metrics
 """
 
 from __future__ import annotations
@@ -139,9 +139,9 @@ def export(net: OneDigitNet, path: Path) -> float:
 def train_one_digit(
     out: Path,
     data_dir: str | Path | None = None,
-    numbers: int = 2500,
+    numbers: int = 4000,
     digits: int = 30000,
-    epochs: int = 3,
+    epochs: int = 4,
     seed: int = 0,
     threads: int = 0,
     progress: bool = True,
