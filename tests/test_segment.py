@@ -8,8 +8,19 @@ import pytest
 
 from rthdr.decode import InputError
 from rthdr.evaluate import edit_distance, evaluate_numbers
+from rthdr.inference import OneDigitCheck
 from rthdr.pipeline import read_number
-from rthdr.segment import Piece, _best_reading, _cut_paths, _digit_height, segment
+from rthdr.preprocess import extract_ink
+from rthdr.segment import (
+    NARROW,
+    WIDE,
+    Piece,
+    _best_reading,
+    _cut_paths,
+    _digit_height,
+    find_pieces,
+    segment,
+)
 from tests.conftest import encode
 
 
@@ -67,6 +78,16 @@ def test_overlapping_pair_is_read_as_two_digits(digit_samples, classifier) -> No
     """The 4's tail runs under the 0: read whole, the pair passes for a 6."""
     page, _ = write_number(digit_samples, "40", gaps=[-6])
     assert read_number(encode(page), classifier).text == "40"
+
+
+def test_narrow_touching_pair_the_check_doubts_is_cut(digit_samples, classifier) -> None:
+    """A "1" touching a 7, written narrow: the pair is no wider than one digit, so only the one-digit
+    check's doubt gets it cut (the classifier alone reads it as a 7)."""
+    page, _ = write_number(digit_samples, "17", gaps=[-4])
+    page = cv2.resize(page, (round(page.shape[1] * 0.7), page.shape[0]), interpolation=cv2.INTER_AREA)
+    (pair,), digit_height = find_pieces(extract_ink(page))
+    assert NARROW * digit_height < pair.box[2] <= WIDE * digit_height
+    assert read_number(encode(page), classifier, one_digit=OneDigitCheck()).text == "17"
 
 
 def test_wide_single_digit_stays_whole(digit_samples, classifier) -> None:

@@ -2,8 +2,8 @@
 
 grey image -> ink (rthdr.preprocess) -> drop specks -> erase long straight lines (a form's box,
 an underline) -> group the pieces of each digit (pieces stacked in the same columns) -> split
-groups too wide for one digit where the classifier (and the one-digit check, where there is one)
-is most confident -> MNIST crops -> one batch.
+groups too wide for one digit (or that the one-digit check, where there is one, doubts) where the
+classifier and the check are most confident -> MNIST crops -> one batch.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ OneDigit = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N,) P(on
 
 SPECK_AREA = 0.02  # components under this share of the median digit's area are noise
 LINE_LENGTH = 1.8  # straight runs longer than this many digit heights are rules, not strokes
-WIDE = 0.8  # a group wider than this many digit heights may hold touching digits
+WIDE = 0.8  # a group wider than this many digit heights may hold touching digits ...
+NARROW, DOUBT = 0.5, 0.5  # ... and so may a narrower one (down to NARROW) the one-digit check doubts
 MAX_WIDTH = 1.6  # a part cut from a group is at most this many digit heights wide
 EDGE = 0.15  # cuts start no nearer the group's sides than this share of its width
 THIN_COLUMNS = 5  # straight cuts go through this many of the columns with the least ink ...
@@ -224,11 +225,28 @@ def _best_reading(stretches: list[Stretch], scores: np.ndarray, costs: list[floa
     return best[len(costs) - 1][1]
 
 
-def _split(ink: Ink, pieces: list[Piece], digit_height: float, classify: Classify) -> list[Piece]:
-    """Segmentation by recognition: each piece wide enough for two digits is cut along candidate
+def _may_hold_two(
+    ink: Ink, pieces: list[Piece], digit_height: float, one_digit: OneDigit | None
+) -> list[bool]:
+    """Which pieces may be touching digits: those wider than WIDE digit heights and, where there is a
+    one-digit check, narrower ones it gives P(one digit) < DOUBT: a narrow "1" touching its neighbour."""
+    may_cut = [p.box[2] > WIDE * digit_height for p in pieces]
+    narrow = [i for i, p in enumerate(pieces) if NARROW * digit_height < p.box[2] <= WIDE * digit_height]
+    if one_digit is None or not narrow:
+        return may_cut
+    doubted = one_digit(np.stack([crop_input(ink, pieces[i])[0] for i in narrow])) < DOUBT
+    for i, doubt in zip(narrow, doubted, strict=True):
+        may_cut[i] = bool(doubt)
+    return may_cut
+
+
+def _split(
+    ink: Ink, pieces: list[Piece], digit_height: float, classify: Classify, to_cut: list[bool]
+) -> list[Piece]:
+    """Segmentation by recognition: each piece that may hold touching digits is cut along candidate
     paths, every stretch between two cuts is read (all pieces' stretches in one batch), and the
     reading of each piece with the best total score is kept."""
-    plans = [_stretches(p, digit_height) if p.box[2] > WIDE * digit_height else None for p in pieces]
+    plans = [_stretches(p, digit_height) if cut else None for p, cut in zip(pieces, to_cut, strict=True)]
     parts = [part for plan in plans if plan for _, _, part in plan[0]]
     if not parts:
         return pieces
@@ -307,8 +325,9 @@ def find_pieces(ink: Ink) -> tuple[list[Piece], float]:
 
 
 def candidate_parts(pieces: list[Piece], digit_height: float) -> list[Piece]:
-    """Every part the reader may take for one digit: each piece, and the ink between any two cuts of
-    the pieces wide enough for two digits (what the one-digit check learns from)."""
+    """The parts the reader may take for one digit: each piece, and the ink between any two cuts of
+    the pieces wide enough for two digits (what the one-digit check learns from; the narrower pieces
+    the reader also cuts when the check doubts them are left out, as that choice needs the check)."""
     parts = list(pieces)
     for piece in pieces:
         if piece.box[2] > WIDE * digit_height:
@@ -334,7 +353,7 @@ def segment(
     pieces, digit_height = find_pieces(ink)
     score = checked(classify, one_digit)
     pieces = _merge(ink, pieces, digit_height, score)
-    digits = _split(ink, pieces, digit_height, score)
+    digits = _split(ink, pieces, digit_height, score, _may_hold_two(ink, pieces, digit_height, one_digit))
     if not digits:
         raise InputError("no_digit_found", "No digits found: only small marks of ink. Write a number.")
     if len(digits) > MAX_DIGITS:
