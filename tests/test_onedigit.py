@@ -10,19 +10,40 @@ import pytest
 
 from rthdr.cli import main
 from rthdr.inference import DEFAULT_ONE_DIGIT_CHECK, OneDigitCheck
-from rthdr.onedigit import NOT_ONE, ONE, labelled_parts
+from rthdr.onedigit import NOT_ONE, ONE, labelled_parts, part_label
 from rthdr.preprocess import to_mnist
 from rthdr.segment import checked
 
 
 def test_parts_are_labelled_from_the_digits_that_drew_them(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
     images, labels = mnist_test
-    inputs, targets = labelled_parts(images[:500], labels[:500], numbers=30, seed=1, progress=False)
+    inputs, targets = labelled_parts(
+        images[:500], labels[:500], numbers=30, seed=1, touching=0.4, progress=False
+    )
     assert inputs.shape == (len(targets), 28, 28) and inputs.dtype == np.float32
     assert set(np.unique(targets)) == {ONE, NOT_ONE}  # whole digits and cut-up or joined ones
     assert inputs.min() >= 0.0 and inputs.max() <= 1.0 + 1e-5  # resampling rounds a hair over
     # At least the pieces of ink that are one digit each: every number holds 2 to 7 of them.
     assert (targets == ONE).sum() >= 30
+
+
+@pytest.mark.parametrize(
+    "counts, ink_of, label",
+    [
+        ([1000, 20], [1000, 150], ONE),  # a digit with a sliver of its neighbour
+        (
+            [850, 150],
+            [850, 150],
+            NOT_ONE,
+        ),  # a wide digit with a whole narrow "1": 85 % of the ink is one digit
+        ([500, 0], [1000, 100], NOT_ONE),  # half a digit
+        ([850, 0], [1000, 100], None),  # most of a digit: too close to call
+    ],
+)
+def test_parts_are_one_digit_when_they_hold_one_whole_digit_and_no_other(
+    counts: list[int], ink_of: list[int], label: float | None
+) -> None:
+    assert part_label(np.array(counts), np.array(ink_of)) == label
 
 
 def test_smoke_training_writes_a_check_the_service_can_load(mnist_dir: Path, tmp_path: Path) -> None:
