@@ -12,6 +12,7 @@ from rthdr.inference import OneDigitCheck
 from rthdr.pipeline import read_number
 from rthdr.preprocess import extract_ink
 from rthdr.segment import (
+    FRAGMENT,
     NARROW,
     WIDE,
     Piece,
@@ -139,6 +140,18 @@ def test_broken_digit_is_one_digit(digit_samples, classifier) -> None:
     band[rows[0] + 9 : rows[0] + 13] = 255  # cut the 5's top bar off its body
     assert cv2.connectedComponents((page < 128).astype(np.uint8))[0] - 1 > 3
     assert read_number(encode(page), classifier).text == "357"
+
+
+def test_digit_in_short_strokes_apart_from_the_others_is_read(digit_samples, classifier) -> None:
+    """A 5 broken across its middle, set apart: each of its pieces is too short and too far from
+    the 3 to count, but stacked they are a digit, not stray marks."""
+    broken = digit_samples[5].copy()
+    broken[13:15] = 0
+    page, _ = write_number({**digit_samples, 5: broken}, "35", gaps=[30])
+    ink = extract_ink(page)
+    heights = cv2.connectedComponentsWithStats(ink.mask)[2][1:, 3]
+    assert len(heights) >= 3 and sorted(heights)[-2] < FRAGMENT * max(heights)
+    assert read_number(encode(page), classifier).text == "35"
 
 
 def test_lone_digit_with_a_loose_bar_is_one_digit(digit_samples, classifier) -> None:

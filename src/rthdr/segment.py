@@ -46,6 +46,7 @@ DIGIT_COST = 0.125  # score a reading loses per digit it finds
 SHORT = 0.8  # a piece shorter than this many digit heights may be part of its neighbour
 FRAGMENT = 0.55  # components shorter than this many digit heights are parts of a digit
 NEAR = 0.4  # a fragment further than this many digit heights from every digit is a stray mark
+GAP = 0.15  # fragments less than this many digit heights apart in columns may be one digit's strokes
 MAX_DIGITS = 16
 CHECK_WEIGHT = 0.3  # weight of the one-digit check against the classifier: tuned on validation numbers
 
@@ -94,21 +95,43 @@ def remove_rules(mask: np.ndarray, digit_height: float) -> np.ndarray:
     return mask & (1 - lines)
 
 
+def _column_runs(indices: np.ndarray, stats: np.ndarray, gap: float) -> list[np.ndarray]:
+    """Components grouped into runs whose column ranges overlap or lie less than `gap` apart."""
+    order = indices[np.argsort(stats[indices, 0], kind="stable")]
+    runs: list[list[int]] = []
+    right = -np.inf
+    for i in order:
+        x, w = stats[i, 0], stats[i, 2]
+        if x > right + gap:
+            runs.append([])
+        runs[-1].append(int(i))
+        right = max(right, x + w) if x <= right + gap else x + w
+    return [np.array(run) for run in runs]
+
+
 def _group_pieces(stats: np.ndarray, digit_height: float) -> list[list[int]]:
     """Each component of about a digit's height is a digit of its own, even where slanted digits
     share columns. Shorter fragments (a 7's separate bar, a 4 written in two strokes, a broken
-    stroke) join the nearest digit; a fragment far from every digit is a stray mark and is dropped."""
-    x, w, h = stats[:, 0], stats[:, 2], stats[:, 3]
-    full = np.flatnonzero(h >= FRAGMENT * digit_height)
+    stroke) join the nearest digit. Fragments far from every digit are stray marks and are dropped,
+    unless, stacked in the same columns, they are together that tall: a 5 whose bar stands apart."""
+    x, y, w, h = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
+    tall = FRAGMENT * digit_height
+    full = np.flatnonzero(h >= tall)
     if not len(full):
         return [[int(i)] for i in np.argsort(x)]
-    groups: dict[int, list[int]] = {int(i): [int(i)] for i in full}
-    for fragment in np.flatnonzero(h < FRAGMENT * digit_height):
+    groups: list[list[int]] = [[int(i)] for i in full]
+    stray = []
+    for fragment in np.flatnonzero(h < tall):
         overlap = np.minimum(x[full] + w[full], x[fragment] + w[fragment]) - np.maximum(x[full], x[fragment])
         nearest = int(np.argmax(overlap))  # the largest overlap, or else the smallest gap
         if -overlap[nearest] <= NEAR * digit_height:
-            groups[int(full[nearest])].append(int(fragment))
-    return list(groups.values())
+            groups[nearest].append(int(fragment))
+        else:
+            stray.append(int(fragment))
+    for run in _column_runs(np.array(stray, int), stats, GAP * digit_height):
+        if (y[run] + h[run]).max() - y[run].min() >= tall:
+            groups.append(run.tolist())
+    return groups
 
 
 def _bounding_box(mask: np.ndarray) -> Box:
