@@ -89,6 +89,15 @@ def test_predict_multi_reads_a_number(tmp_path: Path, digit_samples, model_path:
     assert result["text"] == "2024" and len(result["digits"]) == 4
 
 
+def test_evaluate_multi_reads_the_lengths_asked_for(
+    tmp_path: Path, mnist_dir: Path, model_path: Path
+) -> None:
+    arguments = ["evaluate", "--multi", "--lengths", "4", "--per-length", "6", "--out", str(tmp_path)]
+    assert main([*arguments, "--data-dir", str(mnist_dir), "--model", str(model_path)]) == 0
+    (result,) = json.loads((tmp_path / "numbers.json").read_text())
+    assert result["length"] == 4 and result["numbers"] == 6
+
+
 def test_missing_model_says_how_to_fix_it(images, tmp_path: Path, capsys) -> None:
     assert main(["predict", str(images["small_28.png"]), "--model", str(tmp_path / "none.onnx")]) == 2
     assert "RTHDR_MODEL" in capsys.readouterr().err

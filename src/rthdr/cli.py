@@ -161,7 +161,7 @@ def evaluate_multi(args: argparse.Namespace) -> int:
     from rthdr.evaluate import evaluate_numbers
     from rthdr.inference import Classifier
 
-    lengths = tuple(range(3, 11)) if args.limit is None else (3, 5)
+    lengths = tuple(args.lengths or (range(3, 11) if args.limit is None else (3, 5)))
     per_length = args.per_length if args.limit is None else args.limit
     one_digit = load_one_digit(args.one_digit)
     results = evaluate_numbers(
@@ -414,6 +414,13 @@ def build_parser() -> argparse.ArgumentParser:
         "composed from MNIST test digits",
     )
     evaluate.add_argument("--per-length", type=int, default=500, help="with --multi: numbers per length")
+    evaluate.add_argument(
+        "--lengths",
+        type=int,
+        nargs="+",
+        default=None,
+        help="with --multi: the number lengths to read (default: 3 to 10; with --limit: 3 and 5)",
+    )
     add_one_digit(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
