@@ -450,18 +450,18 @@ def build_parser() -> argparse.ArgumentParser:
         "number reading considers (labelled 'one whole digit' or not from which digit drew each pixel), "
         "train a small CNN on them and export it to ONNX, with its metrics on parts of numbers written "
         "with validation digits.",
-        epilog="examples:\n  rthdr train-onedigit                      # the shipped check, about 20 minutes\n"
+        epilog="examples:\n  rthdr train-onedigit                      # the shipped check, about 40 minutes\n"
         "  rthdr train-onedigit --numbers 40 --digits 200 --epochs 1 --out /tmp/onedigit.onnx  # a smoke run",
     )
     add_data_dir(onedigit)
     onedigit.add_argument(
         "--out", default="models/onedigit.onnx", help="ONNX file to write (+ .json metrics)"
     )
-    onedigit.add_argument("--numbers", type=int, default=7000, help="synthetic numbers to take parts from")
+    onedigit.add_argument("--numbers", type=int, default=10000, help="synthetic numbers to take parts from")
     onedigit.add_argument("--digits", type=int, default=30000, help="plain MNIST training digits added")
-    onedigit.add_argument("--epochs", type=int, default=4, help="training epochs")
+    onedigit.add_argument("--epochs", type=int, default=5, help="training epochs")
     onedigit.add_argument(
-        "--touching", type=float, default=0.4, help="share of the gaps between digits closed (touching pairs)"
+        "--touching", type=float, default=0.6, help="share of the gaps between digits closed (touching pairs)"
     )
     onedigit.add_argument("--seed", type=int, default=0, help="random seed")
     onedigit.add_argument("--threads", type=int, default=0, help="CPU threads for PyTorch (0 = all)")
