@@ -34,7 +34,7 @@ COLUMN_SPACING = 0.1  # ... at least this share of the group's width apart
 STEP_COST = 0.3  # a least-ink cut path pays this per column it moves sideways (1 per ink pixel)
 CROSSING_COST = 0.25  # log-confidence a split loses for each extra stroke its cut goes through
 SAME_CUT = 0.03  # cuts whose left parts differ by less than this share of the ink are one cut ...
-MAX_CUTS = 6  # ... and only this many of the cheapest are tried
+MAX_CUTS = 8  # ... and only this many of the cheapest are tried
 # Width / digit height of single digits by class, measured on numbers of validation digits: a "4"
 # twice as wide as usual is more likely two digits. The spreads are twice those measured, and the
 # shape weighs PRIOR_WEIGHT of the classifier's log-confidence: tuned on validation numbers.
