@@ -6,9 +6,9 @@ import io
 import struct
 import zlib
 
-import cv2
 import hypothesis.extra.numpy as hnp
 import numpy as np
+import pyspng
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -46,7 +46,7 @@ def test_transparent_background_becomes_white_not_black() -> None:
     pixels=hnp.arrays(np.uint8, st.tuples(st.integers(1, 24), st.integers(1, 24), st.just(4))),
 )
 def test_png_decoding_agrees_with_pillow(mode: str, pixels: np.ndarray) -> None:
-    """Plain PNGs (a browser canvas's RGBA among them) are decoded by OpenCV, the rest by Pillow:
+    """Plain PNGs (a browser canvas's RGBA among them) are decoded by libspng, the rest by Pillow:
     both give the same grey levels, to rounding, transparent areas white."""
     image = Image.fromarray(pixels, "RGBA").convert(mode)
     reference = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
@@ -54,11 +54,11 @@ def test_png_decoding_agrees_with_pillow(mode: str, pixels: np.ndarray) -> None:
     assert np.abs(decode_image(encode(image)).grey.astype(int) - expected).max() <= 2
 
 
-def test_canvas_png_is_decoded_by_opencv(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The path a drawing from the page takes (an opaque RGBA PNG): OpenCV's, exactly as Pillow reads it."""
+def test_canvas_png_is_decoded_by_libspng(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path a drawing from the page takes (an opaque RGBA PNG): libspng's, exactly as Pillow reads it."""
     calls: list[int] = []
-    imdecode = cv2.imdecode
-    monkeypatch.setattr(cv2, "imdecode", lambda *args: calls.append(1) or imdecode(*args))
+    load = pyspng.load
+    monkeypatch.setattr(pyspng, "load", lambda *args: calls.append(1) or load(*args))
     rgba = np.asarray(page_with_square().convert("RGBA"))
     grey = decode_image(encode(rgba)).grey
     assert calls == [1]

@@ -3,7 +3,8 @@
 Pillow reads the header first, so absurd pixel counts (decompression bombs) are refused before any
 pixel is decoded, and big JPEG photos are decoded straight at reduced size (DCT scaling).
 Transparency is composited on white, EXIF orientation applied, 16-bit and CMYK handled.
-Plain 8-bit PNGs, what every browser's canvas exports, are decoded by OpenCV: twice as fast.
+Plain 8-bit PNGs, what every browser's canvas exports, are decoded by libspng (pyspng): 4-6 times
+faster than OpenCV's libpng, and the largest single cost of a drawing's request before it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import pyspng
 from PIL import Image, ImageOps
 
 SUPPORTED_FORMATS = {"PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF"}  # MPO: JPEG from some cameras
@@ -100,24 +102,28 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedIm
 
 def _decode_plain_png(data: bytes, image: Image.Image) -> np.ndarray | None:
     """Greyscale pixels of an 8-bit grey, RGB or RGBA PNG without EXIF or a transparent colour,
-    decoded by OpenCV (a browser's RGBA canvas PNG: 0.48 ms against Pillow's 0.91, measured at
-    280 x 280); None for any other image, or where OpenCV fails: Pillow then decodes it, or says why not."""
+    decoded by libspng (a browser's RGBA canvas PNG at 280 x 280: 0.13-0.2 ms, against 0.5-0.8 ms
+    for OpenCV and 0.9-1.2 ms for Pillow, measured here); None for any other image, or where libspng
+    fails: Pillow then decodes it, or says why not."""
     plain = image.mode in ("L", "RGB", "RGBA") and "transparency" not in image.info
     if image.format != "PNG" or not plain or b"eXIf" in data:
         return None
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if pixels is None or pixels.dtype != np.uint8:  # damaged, or 16 bits per channel
+    try:
+        pixels = pyspng.load(data)
+    except RuntimeError:  # damaged: Pillow's decoder gives the user the reason
+        return None
+    if pixels.dtype != np.uint8:  # 16 bits per channel
         return None
     if pixels.ndim == 2:
         return pixels
     if pixels.shape[2] == 3:
-        return cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
-    return _grey_on_white(pixels, cv2.COLOR_BGRA2GRAY)
+        return cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    return _grey_on_white(pixels)
 
 
-def _grey_on_white(pixels: np.ndarray, to_grey: int) -> np.ndarray:
-    """(H, W, 4) colour and alpha -> (H, W) uint8 luminance over white paper."""
-    grey = cv2.cvtColor(pixels, to_grey)
+def _grey_on_white(pixels: np.ndarray) -> np.ndarray:
+    """(H, W, 4) RGBA -> (H, W) uint8 luminance over white paper."""
+    grey = cv2.cvtColor(pixels, cv2.COLOR_RGBA2GRAY)
     alpha = pixels[..., 3]
     if alpha.min() == 255:  # opaque, as a canvas is
         return grey
@@ -137,7 +143,7 @@ def _to_grey(image: Image.Image) -> np.ndarray:
         return np.clip(array * (255.0 / high), 0, 255).astype(np.uint8)
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
     if has_alpha:
-        return _grey_on_white(np.asarray(image.convert("RGBA")), cv2.COLOR_RGBA2GRAY)
+        return _grey_on_white(np.asarray(image.convert("RGBA")))
     return np.asarray(image if image.mode == "L" else image.convert("L"))
 
 
