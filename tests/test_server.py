@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from rthdr.bench import free_port, serving
+from rthdr.bench import Served, free_port, serving
 from tests.conftest import encode, render
 
 
@@ -48,6 +52,63 @@ def test_two_workers_share_metrics_and_serve(model_path: Path, digit_samples) ->
             text = response.read().decode()
         line = next(row for row in text.splitlines() if row.startswith('rthdr_predictions_total{digit="4"}'))
         assert float(line.split()[-1]) == 6.0, "metrics must add up across worker processes"
+
+
+def listening_sockets(pid: int, port: int) -> set[str]:
+    """Inodes of the sockets listening on `port` that process `pid` holds (Linux /proc)."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            fields = row.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                listening.add(f"socket:[{fields[9]}]")
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            held.add(os.readlink(fd))
+    return listening & held
+
+
+def worker_pids(server: Served) -> list[int]:
+    return [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", server.output())]
+
+
+def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(
+    model_path: Path, digit_samples
+) -> None:
+    """Workers share the port through sockets of their own (SO_REUSEPORT), so the kernel spreads
+    connections over them; the parent holds none, so a dead worker's connections cannot queue
+    unaccepted; it is replaced, and the service keeps answering throughout."""
+    with serving(model_path, workers=2) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        first, second = worker_pids(server)
+        sockets = [listening_sockets(pid, port) for pid in (first, second)]
+        assert all(len(held) == 1 for held in sockets) and sockets[0] != sockets[1]
+        assert not listening_sockets(server.process.pid, port)
+
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len(worker_pids(server)) < 3:
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.2)
+        for _ in range(20):  # new connections each: any left on a dead socket would time out
+            status, body = post(f"{server.url}/api/v1/predict", encode(render(digit_samples[4])), "image/png")
+            assert status == 200 and body["digit"] == 4
+        assert f"worker {first} exited" in server.output()
+
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
+        assert "all workers stopped" in server.output()
+
+
+def test_a_taken_port_is_reported_not_shared(model_path: Path) -> None:
+    """Port sharing is only between one server's workers: a second server on the port stops."""
+    with serving(model_path, workers=2) as server:
+        port = server.url.rsplit(":", 1)[1]
+        command = [sys.executable, "-m", "rthdr.cli", "serve", "--port", port, "--workers", "2"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert "Address already in use" in result.stderr
 
 
 def test_sigterm_stops_the_server_gracefully(model_path: Path) -> None:

@@ -312,14 +312,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from rthdr.api.settings import get_settings
 
     settings = get_settings()  # RTHDR_* variables; flags given on the command line win
-    serve(
+    return serve(
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=settings.workers if args.workers is None else args.workers,
         model=args.model,
         reload=args.reload,
     )
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
