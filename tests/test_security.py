@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,18 @@ def test_request_id_is_returned_and_logged(client, digit_png, caplog) -> None:
     lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "rthdr.access"]
     entry = next(line for line in lines if line["request_id"] == "abc-123")
     assert entry["status"] == 200 and entry["path"] == "/api/v1/predict" and entry["duration_ms"] > 0
+
+
+def test_log_times_are_utc_whatever_the_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    record = logging.LogRecord("rthdr.access", logging.INFO, __file__, 1, "GET / 200", None, None)
+    record.created, record.msecs = 86400.25, 250.0  # 1970-01-02 00:00:00.250 UTC
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # UTC+9: local time would read 09:00
+    time.tzset()
+    try:
+        assert json.loads(JsonFormatter().format(record))["time"] == "1970-01-02T00:00:00.250Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_slow_api_requests_time_out_with_503(model_path: Path, digit_png) -> None:
