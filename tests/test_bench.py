@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
-from rthdr.bench import canvas_png
+from rthdr.bench import canvas_png, render_versus, side_by_side
 from rthdr.cli import main
 
 
@@ -34,3 +36,20 @@ def test_quick_benchmark_measures_model_and_http(model_path: Path, tmp_path: Pat
         for row in rows:
             assert row["requests"] > 0 and row["error_count"] == 0 and row["p99_ms"] >= row["p50_ms"] > 0
     assert "## End to end over HTTP" in (tmp_path / "benchmarks.md").read_text()
+
+
+def test_side_by_side_serves_another_revision_beside_this_checkout(model_path: Path) -> None:
+    rows = side_by_side(model_path, "HEAD", workers=1, quick=True)
+    assert {(r["version"], r["concurrency"]) for r in rows} == {
+        (version, concurrency) for version in ("this checkout", "HEAD") for concurrency in (1, 32)
+    }
+    assert all(r["requests"] > 0 and r["error_count"] == 0 for r in rows)
+    table = "\n".join(render_versus(rows))
+    assert "| HEAD | 32 |" in table and "| this checkout | 1 |" in table
+    worktrees = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True).stdout
+    assert "rthdr-versus-" not in worktrees, "the checkout is removed afterwards"
+
+
+def test_side_by_side_names_a_revision_that_does_not_exist(model_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="no-such-revision"):
+        side_by_side(model_path, "no-such-revision", workers=1, quick=True)

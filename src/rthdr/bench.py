@@ -254,9 +254,64 @@ class Report:
     model_only: dict[str, Any]
     pipeline_ms: dict[str, float]  # the same work in-process, without HTTP
     http: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # setting -> one row per concurrency
+    versus: list[dict[str, Any]] = field(default_factory=list)  # side_by_side()'s wrk runs, if asked for
 
 
-def run(model: Path, weights: Path | None, quick: bool, workers: int, command: str) -> Report:
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def checkout(ref: str) -> Iterator[Path]:
+    """Git revision `ref` of this repository in a temporary folder (a git worktree), removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="rthdr-versus-"))
+    git = ["git", "-C", str(REPOSITORY), "worktree"]
+    added = subprocess.run([*git, "add", "--detach", str(folder), ref], capture_output=True, text=True)
+    if added.returncode != 0:
+        raise RuntimeError(f"cannot check out {ref!r}: {added.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run([*git, "remove", "--force", str(folder)], capture_output=True)
+
+
+def side_by_side(model: Path, ref: str, workers: int, quick: bool) -> list[dict[str, Any]]:
+    """This checkout and git revision `ref` served at the same time (the same model file, default
+    settings) and loaded in turns, round after round, at concurrency 1 and 32: whatever the shared
+    machine's speed does meanwhile, it does to both. Separate runs minutes apart cannot promise that."""
+    rounds, seconds = (1, 1.0) if quick else (4, 6.0)
+    rows = []
+    with checkout(ref) as other, tempfile.TemporaryDirectory() as folder:
+        body = Path(folder) / "canvas.png"
+        body.write_bytes(canvas_png())
+        log = {"RTHDR_LOG_JSON": "true"}
+        other_code = {"PYTHONPATH": str(other / "src")}
+        imported = subprocess.run(
+            [sys.executable, "-c", "import rthdr; print(rthdr.__file__)"],
+            env={**os.environ, **other_code},
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if not imported.startswith(str(other)):  # else both servers would run this checkout's code
+            raise RuntimeError(f"{ref}'s code does not load from its checkout (rthdr came from {imported!r})")
+        with (
+            serving(model, workers, log) as this,
+            serving(model, workers, {**log, **other_code}) as before,
+        ):
+            servers = {"this checkout": this.url, ref: before.url}
+            for url in servers.values():
+                wrk(f"{url}/api/v1/predict", body, 8, 1.0)  # warm-up
+            for _ in range(rounds):
+                for concurrency in (1, 32):
+                    for version, url in servers.items():
+                        rows.append(
+                            {"version": version, **wrk(f"{url}/api/v1/predict", body, concurrency, seconds)}
+                        )
+    return rows
+
+
+def run(
+    model: Path, weights: Path | None, quick: bool, workers: int, command: str, versus: str | None = None
+) -> Report:
     report = Report(
         machine=f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"{platform.platform(terse=True)}",
@@ -276,6 +331,8 @@ def run(model: Path, weights: Path | None, quick: bool, workers: int, command: s
                 url = server.url
                 wrk(f"{url}/api/v1/predict", body, 8, 1.0)  # warm-up
                 report.http[label] = [wrk(f"{url}/api/v1/predict", body, c, seconds) for c in levels]
+    if versus:
+        report.versus = side_by_side(model, versus, workers, quick)
     return report
 
 
@@ -357,7 +414,34 @@ def render_markdown(report: Report) -> str:
             for r in rows
         ]
         lines.append("")
+    if report.versus:
+        lines += render_versus(report.versus)
     return "\n".join(lines) + "\n"
+
+
+def render_versus(rows: list[dict[str, Any]]) -> list[str]:
+    """Medians over the rounds of side_by_side(), per version and concurrency."""
+    versions = list(dict.fromkeys(r["version"] for r in rows))
+    lines = [
+        f"## Side by side: this checkout and {versions[1]}",
+        "",
+        "Both served at once, loaded in turns with the same canvas PNG (medians of "
+        f"{sum(1 for r in rows if r['version'] == versions[0] and r['concurrency'] == 1)} rounds each):",
+        "",
+        "| version | concurrency | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for concurrency in (1, 32):
+        for version in versions:
+            runs = [r for r in rows if r["version"] == version and r["concurrency"] == concurrency]
+            median = {
+                k: float(np.median([r[k] for r in runs])) for k in ("requests_per_s", "p50_ms", "p99_ms")
+            }
+            lines.append(
+                f"| {version} | {concurrency} | {median['requests_per_s']:,.0f} | {median['p50_ms']:.2f} | "
+                f"{median['p99_ms']:.1f} | {sum(r['error_count'] for r in runs)} |"
+            )
+    return [*lines, ""]
 
 
 def write(report: Report, out_dir: str | Path) -> list[Path]:

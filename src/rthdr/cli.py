@@ -258,8 +258,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from rthdr.bench import run, write
 
-    command = "rthdr bench" + (" --quick" if args.quick else "")
-    report = run(Path(args.model), Path(args.weights), args.quick, args.workers, command)
+    command = (
+        "rthdr bench"
+        + (" --quick" if args.quick else "")
+        + (f" --versus {args.versus}" if args.versus else "")
+    )
+    report = run(Path(args.model), Path(args.weights), args.quick, args.workers, command, args.versus)
     paths = write(report, args.out)
     print(paths[1].read_text())
     print("wrote " + ", ".join(str(p) for p in paths))
@@ -533,7 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Time the model alone (ONNX Runtime against PyTorch eager, one thread: single-image p50/p99 "
         "and batch throughput), then start the service and load it with wrk at concurrency 1, 8, 32 and 64, "
         "with micro-batching off and on. Writes benchmarks.md and benchmarks.json.",
-        epilog="examples:\n  rthdr bench            # about 2 minutes\n  rthdr bench --quick    # seconds",
+        epilog="examples:\n  rthdr bench                  # about 2 minutes\n  rthdr bench --quick          # seconds\n"
+        "  rthdr bench --versus HEAD~3  # plus this checkout and 3 commits ago, side by side (2 more minutes)",
     )
     add_model(bench)
     bench.add_argument(
@@ -542,6 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, default=2, help="server worker processes")
     bench.add_argument(
         "--quick", action="store_true", help="short runs at concurrency 1 and 8 (a smoke test)"
+    )
+    bench.add_argument(
+        "--versus",
+        metavar="REF",
+        help="also serve git revision REF (a commit, tag or branch of this repository, run with this "
+        "environment's packages) beside this checkout and load the two in turns, so that the "
+        "machine's changing speed skews the comparison far less than it does separate runs",
     )
     bench.add_argument("--out", default="docs", help="output folder")
     bench.set_defaults(handler=cmd_bench)
