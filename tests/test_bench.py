@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -51,5 +52,7 @@ def test_side_by_side_serves_another_revision_beside_this_checkout(model_path: P
 
 
 def test_side_by_side_names_a_revision_that_does_not_exist(model_path: Path) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("rthdr-versus-*"))
     with pytest.raises(RuntimeError, match="no-such-revision"):
         side_by_side(model_path, "no-such-revision", workers=1, quick=True)
+    assert set(Path(tempfile.gettempdir()).glob("rthdr-versus-*")) == before, "nothing left behind"

@@ -101,6 +101,38 @@ def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(
         assert "all workers stopped" in server.output()
 
 
+def test_workers_stop_when_their_supervisor_is_killed(model_path: Path) -> None:
+    with serving(model_path, workers=2) as server:
+        workers = worker_pids(server)
+        server.process.kill()  # SIGKILL: no chance to stop them itself
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, "orphaned workers keep serving"
+            time.sleep(0.2)
+
+
+def test_sighup_stops_the_workers_gracefully(model_path: Path) -> None:
+    with serving(model_path, workers=2) as server:
+        server.process.send_signal(signal.SIGHUP)
+        assert server.process.wait(timeout=30) == 0
+        assert server.output().count("Application shutdown complete") == 2
+
+
+def test_workers_that_cannot_start_stop_the_server(tmp_path: Path) -> None:
+    broken = tmp_path / "onedigit.onnx"
+    broken.write_bytes(b"not a model")  # the app loads it at start-up and fails
+    command = [sys.executable, "-m", "rthdr.cli", "serve", "--port", str(free_port()), "--workers", "2"]
+    result = subprocess.run(
+        command,
+        env={**os.environ, "RTHDR_ONE_DIGIT": str(broken)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3, "exit status 3: no endless restarts"
+    assert "failed to start" in result.stderr and "starting another" not in result.stderr
+
+
 def test_a_taken_port_is_reported_not_shared(model_path: Path) -> None:
     """Port sharing is only between one server's workers: a second server on the port stops."""
     with serving(model_path, workers=2) as server:

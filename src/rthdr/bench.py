@@ -267,11 +267,14 @@ def checkout(ref: str) -> Iterator[Path]:
     git = ["git", "-C", str(REPOSITORY), "worktree"]
     added = subprocess.run([*git, "add", "--detach", str(folder), ref], capture_output=True, text=True)
     if added.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"cannot check out {ref!r}: {added.stderr.strip()}")
     try:
         yield folder
     finally:
-        subprocess.run([*git, "remove", "--force", str(folder)], capture_output=True)
+        if subprocess.run([*git, "remove", "--force", str(folder)], capture_output=True).returncode != 0:
+            shutil.rmtree(folder, ignore_errors=True)
+            subprocess.run([*git, "prune"], capture_output=True)
 
 
 def side_by_side(model: Path, ref: str, workers: int, quick: bool) -> list[dict[str, Any]]:

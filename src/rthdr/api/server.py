@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import socket
@@ -82,23 +83,39 @@ def listening_socket(host: str, port: int, share_port: bool) -> socket.socket:
 
 
 def run_worker(config: uvicorn.Config) -> None:
-    """One worker process: Uvicorn on its own socket; SIGTERM makes it finish in-flight requests."""
+    """One worker process: Uvicorn on its own socket; SIGTERM makes it finish in-flight requests, and
+    so does its parent's death (a killed supervisor must not leave workers nobody watches)."""
     config.configure_logging()  # a spawned process starts with Python's default logging
     server = uvicorn.Server(config)
-    server.run(sockets=[listening_socket(config.host, config.port, share_port=True)])
-    if not server.started:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent, server), daemon=True).start()
+    try:
+        server.run(sockets=[listening_socket(config.host, config.port, share_port=True)])
+    except (Exception, SystemExit):  # Uvicorn exits with 1 when it cannot import the app
+        if server.started:
+            raise
+        logger.exception("worker could not start")
+    if not server.started:  # the app, its model or the socket is broken: restarting would not help
         raise SystemExit(STARTUP_FAILURE)
 
 
+def _exit_with(parent: BaseProcess, server: uvicorn.Server) -> None:
+    multiprocessing.connection.wait([parent.sentinel])
+    server.should_exit = True
+
+
 class Workers:
-    """Starts `count` workers, replaces any that dies, and on SIGINT or SIGTERM stops them all
-    gracefully. The parent holds no socket: a dead worker's socket closes with it, so no connection
-    is ever queued where nobody accepts."""
+    """Starts `count` workers, replaces any that dies, and on SIGINT, SIGTERM or SIGHUP stops them all
+    gracefully. While it runs, the parent holds the port with a socket that never listens: a second
+    server cannot take it, and only the workers' sockets receive connections, so a dead worker's
+    socket closes with it and new connections go to the living (any already queued on the dead one
+    are reset, which its clients see as a refused connection)."""
 
     def __init__(self, config: uvicorn.Config, count: int) -> None:
         self.config, self.count = config, count
         self.context = multiprocessing.get_context("spawn")
-        self.stopping = threading.Event()
+        self.stop_signal: int | None = None  # set by the signal handler: nothing there may block
 
     def start_one(self) -> BaseProcess:
         process = self.context.Process(target=run_worker, args=(self.config,), name="rthdr-worker")
@@ -106,35 +123,43 @@ class Workers:
         return process
 
     def run(self) -> int:
-        # Without SO_REUSEPORT a second server on this port fails here, as a single worker would,
-        # instead of silently sharing the port with the first.
+        host, port = self.config.host, self.config.port
         try:
-            listening_socket(self.config.host, self.config.port, share_port=False).close()
+            # Without SO_REUSEPORT first: a port another server holds is refused here, as a single
+            # worker would refuse it, instead of being silently shared.
+            listening_socket(host, port, share_port=False).close()
+            holder = listening_socket(host, port, share_port=True)
         except OSError as exc:
-            logger.error("cannot listen on %s:%d: %s", self.config.host, self.config.port, exc.strerror)
+            logger.error("cannot listen on %s:%d: %s", host, port, exc.strerror)
             return STARTUP_FAILURE
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: self.stopping.set())
-        processes = [self.start_one() for _ in range(self.count)]
-        logger.info("started %d workers on port %d, one socket each", self.count, self.config.port)
-        status = 0
-        while not self.stopping.wait(0.5):
-            for index, process in enumerate(processes):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, lambda number, _: setattr(self, "stop_signal", number))
+        processes: list[BaseProcess] = []
+        try:
+            processes = [self.start_one() for _ in range(self.count)]
+            logger.info("started %d workers on port %d, one socket each", self.count, port)
+            return self.supervise(processes)
+        finally:
+            for process in processes:
+                if process.is_alive() and process.pid is not None:
+                    os.kill(process.pid, signal.SIGTERM)
+            for process in processes:
+                process.join(GRACE_S + 5)
                 if process.is_alive():
+                    process.kill()
+            holder.close()
+            logger.info("all workers stopped")
+
+    def supervise(self, processes: list[BaseProcess]) -> int:
+        """Until a stop signal: replace dead workers. Returns the exit status."""
+        while self.stop_signal is None:
+            multiprocessing.connection.wait([p.sentinel for p in processes], timeout=0.5)
+            for index, process in enumerate(processes):
+                if process.is_alive() or self.stop_signal is not None:
                     continue
                 if process.exitcode == STARTUP_FAILURE:  # the app cannot start: restarts would fail alike
                     logger.error("worker %s failed to start; stopping", process.pid)
-                    status = STARTUP_FAILURE
-                    self.stopping.set()
-                    break
+                    return STARTUP_FAILURE
                 logger.warning("worker %s exited with %s; starting another", process.pid, process.exitcode)
                 processes[index] = self.start_one()
-        for process in processes:
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.join(GRACE_S + 5)
-            if process.is_alive():
-                process.kill()
-        logger.info("all workers stopped")
-        return status
+        return 0
