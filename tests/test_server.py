@@ -69,8 +69,14 @@ def listening_sockets(pid: int, port: int) -> set[str]:
     return listening & held
 
 
-def worker_pids(server: Served) -> list[int]:
-    return [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", server.output())]
+def worker_pids(server: Served, at_least: int = 0) -> list[int]:
+    """The workers that have logged their start, once at least `at_least` have (a server is ready as
+    soon as one worker answers)."""
+    deadline = time.monotonic() + 60
+    while len(pids := re.findall(r"Started server process \[(\d+)\]", server.output())) < at_least:
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.2)
+    return [int(pid) for pid in pids]
 
 
 def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(
@@ -81,16 +87,16 @@ def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(
     unaccepted; it is replaced, and the service keeps answering throughout."""
     with serving(model_path, workers=2) as server:
         port = int(server.url.rsplit(":", 1)[1])
-        first, second = worker_pids(server)
-        sockets = [listening_sockets(pid, port) for pid in (first, second)]
+        first, second = worker_pids(server, at_least=2)
+        deadline = time.monotonic() + 60  # a worker listens once its app has started
+        while not all(sockets := [listening_sockets(pid, port) for pid in (first, second)]):
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.2)
         assert all(len(held) == 1 for held in sockets) and sockets[0] != sockets[1]
         assert not listening_sockets(server.process.pid, port)
 
         os.kill(first, signal.SIGKILL)
-        deadline = time.monotonic() + 60
-        while len(worker_pids(server)) < 3:
-            assert time.monotonic() < deadline, server.output()
-            time.sleep(0.2)
+        worker_pids(server, at_least=3)  # its replacement
         for _ in range(20):  # new connections each: any left on a dead socket would time out
             status, body = post(f"{server.url}/api/v1/predict", encode(render(digit_samples[4])), "image/png")
             assert status == 200 and body["digit"] == 4
@@ -103,7 +109,7 @@ def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(
 
 def test_workers_stop_when_their_supervisor_is_killed(model_path: Path) -> None:
     with serving(model_path, workers=2) as server:
-        workers = worker_pids(server)
+        workers = worker_pids(server, at_least=2)
         server.process.kill()  # SIGKILL: no chance to stop them itself
         deadline = time.monotonic() + 30
         while any(Path(f"/proc/{pid}").exists() for pid in workers):
