@@ -69,14 +69,18 @@ def listening_sockets(pid: int, port: int) -> set[str]:
     return listening & held
 
 
-def worker_pids(server: Served, at_least: int = 0) -> list[int]:
-    """The workers that have logged their start, once at least `at_least` have (a server is ready as
-    soon as one worker answers)."""
+def wait_for_log(server: Served, pattern: str, times: int) -> list[str]:
+    """The matches of `pattern` in the server's log once there are `times` of them (a server is
+    ready as soon as one worker answers; the others may still be starting)."""
     deadline = time.monotonic() + 60
-    while len(pids := re.findall(r"Started server process \[(\d+)\]", server.output())) < at_least:
+    while len(found := re.findall(pattern, server.output())) < times:
         assert time.monotonic() < deadline, server.output()
         time.sleep(0.2)
-    return [int(pid) for pid in pids]
+    return found
+
+
+def worker_pids(server: Served, at_least: int = 0) -> list[int]:
+    return [int(pid) for pid in wait_for_log(server, r"Started server process \[(\d+)\]", at_least)]
 
 
 def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(
@@ -119,6 +123,7 @@ def test_workers_stop_when_their_supervisor_is_killed(model_path: Path) -> None:
 
 def test_sighup_stops_the_workers_gracefully(model_path: Path) -> None:
     with serving(model_path, workers=2) as server:
+        wait_for_log(server, "Application startup complete", times=2)
         server.process.send_signal(signal.SIGHUP)
         assert server.process.wait(timeout=30) == 0
         assert server.output().count("Application shutdown complete") == 2
