@@ -164,7 +164,8 @@ class Served:
 def serving(
     model: Path, workers: int = 1, env: dict[str, str] | None = None, timeout: float = 60
 ) -> Iterator[Served]:
-    """`rthdr serve` as a real process on a free port, once /readyz says ready; stopped on exit."""
+    """`rthdr serve` as a real process on a free port, once all its workers have started; stopped on
+    exit."""
     port = free_port()
     command = [
         sys.executable,
@@ -184,7 +185,7 @@ def serving(
             command, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            _wait_ready(url, process, log, timeout)
+            _wait_ready(url, process, log, timeout, workers)
             yield Served(url, process, log)
         finally:
             process.terminate()
@@ -194,18 +195,23 @@ def serving(
                 process.kill()
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Any, timeout: float) -> None:
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Any, timeout: float, workers: int) -> None:
+    """Until /readyz answers and every worker has started: the first worker up answers /readyz, and
+    connections opened before the others listen would all stay with it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        log.seek(0)
+        output = log.read()
         if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"rthdr serve exited with {process.returncode}:\n{log.read()}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
+            raise RuntimeError(f"rthdr serve exited with {process.returncode}:\n{output}")
+        if output.count("Application startup complete") >= workers:
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+        time.sleep(0.2)
     raise RuntimeError(f"rthdr serve was not ready within {timeout:g} s")
 
 
