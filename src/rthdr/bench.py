@@ -200,8 +200,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Any, timeout: f
     connections opened before the others listen would all stay with it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        log.seek(0)
-        output = log.read()
+        output = Served(url, process, log).output()
         if process.poll() is not None:
             raise RuntimeError(f"rthdr serve exited with {process.returncode}:\n{output}")
         if output.count("Application startup complete") >= workers:
