@@ -30,7 +30,23 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def stage_widths(text: str) -> tuple[int, ...]:
+    """'64,96' -> (64, 96): one stage's convolution widths, for --stages."""
+    try:
+        widths = tuple(int(width) for width in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not comma-separated channel counts, e.g. 64,96"
+        ) from None
+    if any(width < 1 for width in widths):
+        raise argparse.ArgumentTypeError(f"{text!r}: channel counts must be at least 1")
+    return widths
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rthdr.model import ModelConfig, load_checkpoint, members
     from rthdr.train import TrainConfig, train
 
     cfg = TrainConfig(
@@ -44,14 +60,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         threads=args.threads,
         adversarial=args.adversarial,
         adversarial_eps=args.adversarial_eps,
+        distill_weight=args.distill_weight,
+        distill_temperature=args.distill_temperature,
     )
+    for flag, path in (("--teacher", args.teacher), ("--init", args.init)):
+        if path and not Path(path).is_file():
+            raise ModelError(
+                f"{flag} {path}: no such file; give a checkpoint from rthdr train, e.g. models/digitnet.pt"
+            )
+    if args.stages and args.init:
+        raise ModelError(
+            "--stages and --init do not go together: the network from --init keeps its own shape"
+        )
+    if args.stages:
+        cfg.model = ModelConfig(stages=args.stages)
+    teacher = None
+    if args.teacher:
+        teacher, cfg.teacher = load_checkpoint(args.teacher)[0], args.teacher
     start_from = None
     if args.init:
-        from rthdr.model import load_checkpoint, members
-
         start_from = members(load_checkpoint(args.init)[0])[0]
         cfg.model, cfg.init = start_from.config, args.init
-    metrics = train(cfg, args.out, args.data_dir, start_from)
+    metrics = train(cfg, args.out, args.data_dir, start_from, teacher)
     print(
         f"best validation accuracy {100 * metrics['val_accuracy']:.2f} % at epoch {metrics['best_epoch']} "
         f"({metrics['parameters']:,} parameters, {metrics['train_seconds']:.0f} s)\n"
@@ -370,6 +400,33 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.1,
         help="attack budget for adversarial training (L-infinity, pixels in [0, 1])",
+    )
+    train.add_argument(
+        "--stages",
+        type=stage_widths,
+        nargs="+",
+        default=None,
+        metavar="WIDTHS",
+        help="the network's shape: per stage, the comma-separated widths of its 3x3 convolutions "
+        "(default: 16 32,32 64,64,128, the shipped network; max-pooling between stages)",
+    )
+    train.add_argument(
+        "--teacher",
+        default=None,
+        metavar="CHECKPOINT",
+        help="distil this trained model (a .pt checkpoint) into the one being trained",
+    )
+    train.add_argument(
+        "--distill-weight",
+        type=float,
+        default=0.5,
+        help="with --teacher: the share of the loss that is the teacher's answers (the rest, the labels)",
+    )
+    train.add_argument(
+        "--distill-temperature",
+        type=float,
+        default=2.0,
+        help="with --teacher: softens both answers, so the teacher's second choices count",
     )
     train.set_defaults(handler=cmd_train)
 

@@ -50,6 +50,12 @@ class TrainConfig:
     adversarial_eps: float = 0.1  # L-infinity budget in pixel units of [0, 1]
     adversarial_steps: int = 3  # PGD steps during training
     init: str | None = None  # a checkpoint to fine-tune instead of training from scratch (provenance)
+    # Knowledge distillation (Hinton et al. 2015): a trained checkpoint's softened answers on the same
+    # augmented batch are a second target, which lets a smaller, faster network keep the larger one's
+    # accuracy. None = off.
+    teacher: str | None = None
+    distill_weight: float = 0.5  # share of the loss that is the teacher's; the rest is the labels'
+    distill_temperature: float = 2.0  # softens both answers, so the teacher's second choices count
     seed: int = 0  # weights' initialisation, batch order and augmentation
     split_seed: int = 0  # which images are held out: kept fixed so models of an ensemble share it
     # Train on images passed through the serving preprocessing (rthdr.preprocess), so the network
@@ -135,6 +141,7 @@ def train_one_epoch(
     cfg: TrainConfig,
     generator: torch.Generator,
     desc: str,
+    teacher: nn.Module | None = None,
 ) -> tuple[float, float]:
     model.train()
     order = torch.randperm(len(images), generator=generator)
@@ -148,6 +155,10 @@ def train_one_epoch(
         if attacked is not None:
             attacked_loss = F.cross_entropy(model(attacked), y, label_smoothing=cfg.label_smoothing)
             loss = (loss + attacked_loss) / 2
+        if teacher is not None:
+            loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * distillation_loss(
+                logits, teacher, x, cfg.distill_temperature
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -158,6 +169,17 @@ def train_one_epoch(
         seen += len(y)
         batches.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
     return total_loss / seen, correct / seen
+
+
+def distillation_loss(
+    logits: torch.Tensor, teacher: nn.Module, x: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """KL divergence from the teacher's softened answer to the student's, scaled by T^2 so that its
+    gradients keep their size whatever the temperature (Hinton et al.)."""
+    with torch.no_grad():
+        target = F.log_softmax(teacher(x) / temperature, dim=1)
+    student = F.log_softmax(logits / temperature, dim=1)
+    return F.kl_div(student, target, reduction="batchmean", log_target=True) * temperature**2
 
 
 @torch.no_grad()
@@ -198,8 +220,9 @@ def train(
     out_dir: str | Path,
     data_dir: str | Path | None = None,
     start_from: DigitNet | None = None,
+    teacher: nn.Module | None = None,
 ) -> dict:
-    """Train (from scratch, or fine-tune `start_from`), keep the best EMA weights by validation
+    """Train (from scratch, or fine-tune `start_from`; distilling `teacher` if given), keep the best EMA weights by validation
     accuracy, and write to out_dir: model.pt (config + weights), model.onnx, metrics.json,
     training_curves.png."""
     out = Path(out_dir)
@@ -208,6 +231,8 @@ def train(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     generator = torch.Generator().manual_seed(cfg.seed)
+    if teacher is not None:
+        teacher.eval()
 
     x_train, y_train, x_val, y_val = split_train_val(*load_mnist("train", data_dir), cfg)
     model = start_from or DigitNet(cfg.model)
@@ -223,7 +248,7 @@ def train(
     for epoch in range(1, cfg.epochs + 1):
         desc = f"epoch {epoch}/{cfg.epochs}"
         train_loss, train_acc = train_one_epoch(
-            model, ema, x_train, y_train, optimizer, scheduler, cfg, generator, desc
+            model, ema, x_train, y_train, optimizer, scheduler, cfg, generator, desc, teacher
         )
         val_loss, val_acc = evaluate(ema.module, x_val, y_val)
         history.append(
