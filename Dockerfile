@@ -6,11 +6,10 @@
 #   docker build -t rthdr:1.0.0 .
 #   docker run --rm -p 8000:8000 --read-only --tmpfs /tmp --tmpfs /tmp/metrics rthdr:1.0.0
 #
-# Another model: mount it over the baked-in one
-#   docker run ... -v "$PWD/my.onnx:/app/models/digitnet.onnx:ro" rthdr:1.0.0
-# or mount it anywhere and point RTHDR_MODEL at it
-#   docker run ... -v "$PWD/models:/models:ro" -e RTHDR_MODEL=/models/my.onnx rthdr:1.0.0
-# (a NAME.card.json beside NAME.onnx is served by GET /api/v1/model).
+# The image serves models/digitnet.int8.onnx (the shipped network in INT8; `rthdr release` writes
+# it). Another model: mount it and point RTHDR_MODEL at it
+#   docker run ... -v "$PWD/models:/models:ro" -e RTHDR_MODEL=/models/my.int8.onnx rthdr:1.0.0
+# (a NAME.card.json beside NAME.onnx or NAME.int8.onnx is served by GET /api/v1/model).
 # Arguments after the image name go to `rthdr serve`, e.g. `--workers 2`; prefer RTHDR_PORT over
 # --port so the HEALTHCHECK below follows the port. See docs/deployment.md.
 
@@ -80,8 +79,8 @@ RUN groupadd --system --gid 10001 rthdr \
 COPY --from=builder /opt/venv /opt/venv
 
 WORKDIR /app
-# The serving model, its card and its INT8 variant (the browser's on-device download); not
-# digitnet.pt (training weights).
+# The served INT8 model (also the browser's on-device download), the float network it was
+# quantised from, their card and the number reader's one-digit check; not digitnet.pt (training weights).
 COPY models/digitnet.onnx models/digitnet.card.json models/digitnet.int8.onnx models/onedigit.onnx /app/models/
 COPY --from=web /ort /app/vendor/ort
 
@@ -93,7 +92,7 @@ RUN install -d -o 10001 -g 10001 -m 0755 /tmp/metrics
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    RTHDR_MODEL=/app/models/digitnet.onnx \
+    RTHDR_MODEL=/app/models/digitnet.int8.onnx \
     RTHDR_ONE_DIGIT=/app/models/onedigit.onnx \
     RTHDR_HOST=0.0.0.0 \
     RTHDR_PORT=8000 \

@@ -13,6 +13,7 @@ import pytest
 
 from rthdr.bench import canvas_png, render_versus, side_by_side
 from rthdr.cli import main
+from rthdr.inference import DEFAULT_MODEL, FLOAT_MODEL
 
 
 def test_canvas_png_is_a_280_pixel_drawing_as_a_browser_exports_it() -> None:
@@ -22,8 +23,8 @@ def test_canvas_png_is_a_280_pixel_drawing_as_a_browser_exports_it() -> None:
     assert grey.min() == 0 and grey.max() == 255
 
 
-def test_quick_benchmark_measures_model_and_http(model_path: Path, tmp_path: Path) -> None:
-    weights = model_path.with_suffix(".pt")
+def test_quick_benchmark_measures_model_and_http(tmp_path: Path) -> None:
+    model_path, weights = DEFAULT_MODEL, FLOAT_MODEL.with_suffix(".pt")  # the served INT8 file; float weights
     code = main(
         ["bench", "--quick", "--model", str(model_path), "--weights", str(weights), "--out", str(tmp_path)]
     )
@@ -31,6 +32,14 @@ def test_quick_benchmark_measures_model_and_http(model_path: Path, tmp_path: Pat
     report = json.loads((tmp_path / "benchmarks.json").read_text())
     assert report["model_only"]["onnxruntime"]["single_image_ms"]["p50"] > 0
     assert report["model_only"]["pytorch_eager"]["batch_256_images_per_s"] > 0
+    # PyTorch is compared with the float file of the same weights, timed beside the served INT8 one.
+    assert report["model_only"]["files"] == {
+        "onnxruntime": "digitnet.int8.onnx",
+        "onnxruntime_float": "digitnet.onnx",
+    }
+    assert report["model_only"]["onnxruntime_float"]["single_image_ms"]["p50"] > 0
+    markdown = (tmp_path / "benchmarks.md").read_text()
+    assert "`digitnet.int8.onnx` (served)" in markdown and "`digitnet.onnx` (float)" in markdown
     assert report["pipeline_ms"]["p99"] >= report["pipeline_ms"]["p50"] > 0
     for rows in report["http"].values():
         assert [row["concurrency"] for row in rows] == [1, 8]

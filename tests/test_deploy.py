@@ -225,14 +225,14 @@ def test_final_stage_runs_as_a_fixed_non_root_user() -> None:
 
 def test_final_stage_bakes_in_the_model_and_its_card_only() -> None:
     env = env_of(final())
-    assert env["RTHDR_MODEL"] == "/app/models/digitnet.onnx"
+    assert env["RTHDR_MODEL"] == "/app/models/digitnet.int8.onnx"
     assert env["RTHDR_HOST"] == "0.0.0.0"
     assert env["PYTHONUNBUFFERED"] == "1"
     assert env["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/metrics"
     sources = {source for paths, _, flags in copies(final()) if not flags for source in paths}
-    assert {"models/digitnet.onnx", "models/digitnet.card.json"} <= sources
+    assert {"models/digitnet.int8.onnx", "models/digitnet.card.json"} <= sources
     assert not any(source.endswith(".pt") or source in {"models", "models/", "."} for source in sources)
-    destinations = {dest for paths, dest, _ in copies(final()) if "models/digitnet.onnx" in paths}
+    destinations = {dest for paths, dest, _ in copies(final()) if "models/digitnet.int8.onnx" in paths}
     assert destinations <= {"/app/models/", "models/"}, destinations
 
 
@@ -743,7 +743,7 @@ def copy_build_context(target: Path) -> None:
 
 
 def test_entrypoint_serves_from_a_plain_venv_without_torch(tmp_path: Path) -> None:
-    model = Path(os.environ.get("RTHDR_MODEL") or ROOT / "models" / "digitnet.onnx")
+    model = Path(os.environ.get("RTHDR_MODEL") or ROOT / "models" / "digitnet.int8.onnx")
     assert model.is_file(), f"{model} missing: the image bakes it in"
     context, venv = tmp_path / "context", tmp_path / "venv"
     copy_build_context(context)

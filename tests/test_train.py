@@ -12,6 +12,7 @@ import torch
 
 import rthdr.train as train_module
 from rthdr.data import load_mnist
+from rthdr.inference import Classifier
 from rthdr.train import TrainConfig, augment, split_train_val, to_tensor, train
 from tests.conftest import ROOT
 
@@ -125,3 +126,21 @@ def test_train_says_what_is_wrong_with_its_checkpoints(
     teacher = str(ROOT / "models" / "digitnet.pt")
     assert main(["train", "--init", teacher, "--stages", "8", "16"]) == 2
     assert "--stages and --init" in capsys.readouterr().err
+
+
+def test_release_writes_the_float_and_the_served_int8_file_with_one_card(
+    mnist_dir: Path, tmp_path: Path
+) -> None:
+    from rthdr.cli import main
+
+    run, models = tmp_path / "run", tmp_path / "models"
+    train(TrainConfig(epochs=1, limit=1000, batch_size=32, threads=2), run, mnist_dir)
+    arguments = ["--models-dir", str(models), "--images-dir", str(tmp_path / "images"), "--name", "small"]
+    assert main(["release", str(run), *arguments, "--min-accuracy", "0", "--data-dir", str(mnist_dir)]) == 0
+
+    card = json.loads((models / "small.card.json").read_text())
+    served = Classifier(models / "small.int8.onnx")
+    assert card["int8"]["sha256"] == served.sha256 and served.card["int8"] == card["int8"]
+    assert card["int8"]["file_bytes"] < (models / "small.onnx").stat().st_size / 2
+    assert abs(card["int8"]["test_accuracy"] - card["metrics"]["test_accuracy"]) < 0.05
+    assert "The served file: INT8" in (models / "small.card.md").read_text()

@@ -15,9 +15,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,18 +80,34 @@ def throughput(call: Callable[[], object], images: int, seconds: float) -> float
     return round(done / (time.perf_counter() - start), 1)
 
 
+def interleaved(calls: Sequence[Callable[[], object]], runs: int, rounds: int = 10) -> list[list[float]]:
+    """Each call's single-run times in ms, timed in alternating rounds, so that a slow spell of a
+    shared machine falls on every call alike instead of on whichever was being timed."""
+    times: list[list[float]] = [[] for _ in calls]
+    for _ in range(rounds):
+        for call, timings in zip(calls, times, strict=True):
+            timings += time_calls(call, runs // rounds, warmup=20)  # warm again after the others ran
+    return times
+
+
+def float_beside(model_path: Path) -> Path | None:
+    """The float file of the network an INT8 file was quantised from (digitnet.int8.onnx ->
+    digitnet.onnx), where it is there; None for a float file."""
+    network = model_path.with_name(model_path.name.split(".")[0] + ".onnx")
+    return network if network != model_path and network.is_file() else None
+
+
 def model_only(model_path: Path, weights: Path | None, quick: bool) -> dict[str, Any]:
-    """Single-image latency and batch throughput, one thread each, ONNX Runtime and PyTorch eager."""
+    """Single-image latency and batch throughput, one thread each: the served ONNX file, the float
+    file it was quantised from, and PyTorch eager on the same weights (timed in alternating rounds)."""
     runs, seconds = (300, 0.5) if quick else (3000, 3.0)
     rng = np.random.default_rng(0)
     one, batch = rng.random((1, 28, 28), dtype=np.float32), rng.random((256, 28, 28), dtype=np.float32)
-    classifier = Classifier(model_path, threads=1)
-    results: dict[str, Any] = {
-        "onnxruntime": {
-            "single_image_ms": percentiles(time_calls(lambda: classifier.run(one), runs)),
-            "batch_256_images_per_s": throughput(lambda: classifier.run(batch), 256, seconds),
-        }
-    }
+    runtimes: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {}
+    for key, path in (("onnxruntime", model_path), ("onnxruntime_float", float_beside(model_path))):
+        if path is not None:
+            classifier = Classifier(path, threads=1)
+            runtimes[key] = (partial(classifier.run, one), partial(classifier.run, batch))
     if weights and weights.is_file():
         import torch
 
@@ -104,14 +121,22 @@ def model_only(model_path: Path, weights: Path | None, quick: bool) -> dict[str,
             with torch.inference_mode():
                 return torch.softmax(model(x), dim=1)
 
-        results["pytorch_eager"] = {
-            "single_image_ms": percentiles(time_calls(lambda: eager(one_t), runs)),
-            "batch_256_images_per_s": throughput(lambda: eager(batch_t), 256, seconds),
+        runtimes["pytorch_eager"] = (partial(eager, one_t), partial(eager, batch_t))
+    times = interleaved([single for single, _ in runtimes.values()], runs)
+    results: dict[str, Any] = {
+        key: {
+            "single_image_ms": percentiles(timings),
+            "batch_256_images_per_s": throughput(many, 256, seconds),
         }
+        for (key, (_, many)), timings in zip(runtimes.items(), times, strict=True)
+    }
+    results["files"] = {"onnxruntime": model_path.name}
+    if "onnxruntime_float" in results:
+        results["files"]["onnxruntime_float"] = model_path.name.split(".")[0] + ".onnx"
+    if "pytorch_eager" in results:  # the same weights as the float file
+        same_weights = results.get("onnxruntime_float", results["onnxruntime"])
         results["speedup_single"] = round(
-            results["pytorch_eager"]["single_image_ms"]["p50"]
-            / results["onnxruntime"]["single_image_ms"]["p50"],
-            2,
+            results["pytorch_eager"]["single_image_ms"]["p50"] / same_weights["single_image_ms"]["p50"], 2
         )
     return results
 
@@ -372,7 +397,6 @@ def targets(report: Report) -> list[tuple[str, float, float, bool]]:
 
 
 def render_markdown(report: Report) -> str:
-    ort = report.model_only["onnxruntime"]
     lines = [
         "# Benchmarks",
         "",
@@ -386,15 +410,19 @@ def render_markdown(report: Report) -> str:
         "",
         "| runtime | one image p50 ms | one image p99 ms | batch of 256, images/s |",
         "|---|---|---|---|",
-        f"| ONNX Runtime | {ort['single_image_ms']['p50']} | {ort['single_image_ms']['p99']} | "
-        f"{ort['batch_256_images_per_s']:,.0f} |",
     ]
-    if "pytorch_eager" in report.model_only:
-        eager = report.model_only["pytorch_eager"]
-        lines.append(
-            f"| PyTorch eager | {eager['single_image_ms']['p50']} | {eager['single_image_ms']['p99']} | "
-            f"{eager['batch_256_images_per_s']:,.0f} |"
-        )
+    files = report.model_only.get("files", {})
+    for key, label in (
+        ("onnxruntime", f"ONNX Runtime, `{files.get('onnxruntime', 'the model')}` (served)"),
+        ("onnxruntime_float", f"ONNX Runtime, `{files.get('onnxruntime_float')}` (float)"),
+        ("pytorch_eager", "PyTorch eager (float, the same weights)"),
+    ):
+        if key in report.model_only:
+            timed = report.model_only[key]
+            lines.append(
+                f"| {label} | {timed['single_image_ms']['p50']} | {timed['single_image_ms']['p99']} | "
+                f"{timed['batch_256_images_per_s']:,.0f} |"
+            )
     lines += [
         "",
         f"The whole request's work in-process (decode the PNG, preprocess, model; no HTTP), one thread: "

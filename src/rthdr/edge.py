@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from rthdr.bench import throughput, time_calls
+from rthdr.bench import interleaved, throughput
 from rthdr.data import load_mnist
 from rthdr.evaluate import preprocess_all
 from rthdr.inference import Classifier
@@ -106,15 +106,11 @@ def measure(
     variants: list[tuple[str, Path]], test_inputs: np.ndarray, test_labels: np.ndarray, quick: bool = False
 ) -> list[Variant]:
     """Size, test accuracy (through the serving preprocessing), one-thread latency and throughput of
-    each model. Latency is timed in interleaved rounds, so that a slow spell of a shared machine
-    falls on every model alike instead of on whichever was being timed."""
+    each model. Latency is timed in interleaved rounds (rthdr.bench.interleaved)."""
     classifiers = [Classifier(path, threads=1) for _, path in variants]
     one, batch = test_inputs[:1], test_inputs[:256]
-    times: list[list[float]] = [[] for _ in variants]
-    for _ in range(3 if quick else 10):
-        for classifier, timings in zip(classifiers, times, strict=True):
-            # warm up again after the other models ran
-            timings += time_calls(partial(classifier.run, one), 100 if quick else 300, warmup=20)
+    calls = [partial(classifier.run, one) for classifier in classifiers]
+    times = interleaved(calls, 300, rounds=3) if quick else interleaved(calls, 3000)
     results = []
     for (name, path), classifier, timings in zip(variants, classifiers, times, strict=True):
         accuracy = float((classifier.predict_all(test_inputs).argmax(1) == test_labels).mean())
