@@ -25,7 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from rthdr.inference import Classifier
+from rthdr.inference import Classifier, network_name
 
 CONCURRENCY = (1, 8, 32, 64)
 TARGETS = {  # from issue 7; the paper reports about 55 ms per prediction
@@ -93,7 +93,7 @@ def interleaved(calls: Sequence[Callable[[], object]], runs: int, rounds: int = 
 def float_beside(model_path: Path) -> Path | None:
     """The float file of the network an INT8 file was quantised from (digitnet.int8.onnx ->
     digitnet.onnx), where it is there; None for a float file."""
-    network = model_path.with_name(model_path.name.split(".")[0] + ".onnx")
+    network = model_path.with_name(f"{network_name(model_path)}.onnx")
     return network if network != model_path and network.is_file() else None
 
 
@@ -104,7 +104,8 @@ def model_only(model_path: Path, weights: Path | None, quick: bool) -> dict[str,
     rng = np.random.default_rng(0)
     one, batch = rng.random((1, 28, 28), dtype=np.float32), rng.random((256, 28, 28), dtype=np.float32)
     runtimes: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {}
-    for key, path in (("onnxruntime", model_path), ("onnxruntime_float", float_beside(model_path))):
+    files = {"onnxruntime": model_path, "onnxruntime_float": float_beside(model_path)}
+    for key, path in files.items():
         if path is not None:
             classifier = Classifier(path, threads=1)
             runtimes[key] = (partial(classifier.run, one), partial(classifier.run, batch))
@@ -130,9 +131,7 @@ def model_only(model_path: Path, weights: Path | None, quick: bool) -> dict[str,
         }
         for (key, (_, many)), timings in zip(runtimes.items(), times, strict=True)
     }
-    results["files"] = {"onnxruntime": model_path.name}
-    if "onnxruntime_float" in results:
-        results["files"]["onnxruntime_float"] = model_path.name.split(".")[0] + ".onnx"
+    results["files"] = {key: path.name for key, path in files.items() if path is not None}
     if "pytorch_eager" in results:  # the same weights as the float file
         same_weights = results.get("onnxruntime_float", results["onnxruntime"])
         results["speedup_single"] = round(

@@ -91,6 +91,11 @@ class OneDigitCheck:
         return probability.reshape(-1)
 
 
+def network_name(path: Path) -> str:
+    """The trained network a model file holds: digitnet for digitnet.onnx and digitnet.int8.onnx."""
+    return path.name.split(".")[0]
+
+
 class Classifier:
     def __init__(self, path: str | Path = DEFAULT_MODEL, threads: int = 1) -> None:
         self.path = Path(path)
@@ -107,8 +112,7 @@ class Classifier:
 
     @property
     def network(self) -> str:
-        """The trained network this file holds: digitnet for digitnet.onnx and digitnet.int8.onnx."""
-        return self.path.name.split(".")[0]
+        return network_name(self.path)
 
     @property
     def version(self) -> str:
