@@ -59,11 +59,16 @@ class Predictor:
             count = len(waiting[0][0])
             deadline = loop.time() + (self.window if under_load else 0.0)
             while count < self.max_batch:
-                try:
-                    if self._queue.empty() and loop.time() >= deadline:
+                if not self._queue.empty():
+                    # Taken without waiting: on Python 3.11, wait_for with no time left cancels
+                    # even a get() that has an item ready, and every batch was one request.
+                    item = self._queue.get_nowait()
+                elif (left := deadline - loop.time()) > 0:
+                    try:
+                        item = await asyncio.wait_for(self._queue.get(), left)
+                    except TimeoutError:
                         break
-                    item = await asyncio.wait_for(self._queue.get(), max(0.0, deadline - loop.time()))
-                except TimeoutError:
+                else:
                     break
                 waiting.append(item)
                 count += len(item[0])
