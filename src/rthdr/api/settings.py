@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         DEFAULT_MAX_PIXELS, description="images with more pixels are refused undecoded"
     )
     batch_window_ms: float = Field(
-        1.0, description="micro-batching: wait up to this long for more requests; 0 = off"
+        0.0, description="micro-batching: wait up to this long for more requests; 0 = off"
     )
     max_batch: int = Field(64, description="micro-batching: most images in one model call")
     cors_origins: CommaList = Field(
