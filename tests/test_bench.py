@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from rthdr.bench import canvas_png, render_versus, side_by_side
+from rthdr.api.settings import Settings
+from rthdr.bench import HTTP_SETTINGS, SHIPPED_SETTING, canvas_png, render_versus, side_by_side
 from rthdr.cli import main
 from rthdr.inference import DEFAULT_MODEL, FLOAT_MODEL
 
@@ -46,6 +47,10 @@ def test_quick_benchmark_measures_model_and_http(tmp_path: Path) -> None:
         for row in rows:
             assert row["requests"] > 0 and row["error_count"] == 0 and row["p99_ms"] >= row["p50_ms"] > 0
     assert "## End to end over HTTP" in (tmp_path / "benchmarks.md").read_text()
+
+
+def test_the_targets_judge_the_micro_batching_setting_the_service_ships_with() -> None:
+    assert float(HTTP_SETTINGS[SHIPPED_SETTING]) == Settings.model_fields["batch_window_ms"].default
 
 
 def test_side_by_side_serves_another_revision_beside_this_checkout(model_path: Path) -> None:

@@ -35,6 +35,11 @@ TARGETS = {  # from issue 7; the paper reports about 55 ms per prediction
     "HTTP p99 ms at concurrency 32": 60.0,
 }
 
+# The service's micro-batching settings under load, RTHDR_BATCH_WINDOW_MS by label; the first is its
+# default, which the targets judge.
+HTTP_SETTINGS = {"micro-batching off (the default)": "0", "micro-batching on (2 ms window)": "2"}
+SHIPPED_SETTING = next(iter(HTTP_SETTINGS))
+
 WRK_SCRIPT = """
 local f = assert(io.open(os.getenv("RTHDR_BENCH_BODY"), "rb"))
 wrk.method = "POST"
@@ -356,7 +361,7 @@ def run(
     with tempfile.TemporaryDirectory() as folder:
         body = Path(folder) / "canvas.png"
         body.write_bytes(canvas_png())
-        for label, window in (("micro-batching off", "0"), ("micro-batching on (2 ms window)", "2")):
+        for label, window in HTTP_SETTINGS.items():
             with serving(
                 model, workers, {"RTHDR_BATCH_WINDOW_MS": window, "RTHDR_LOG_JSON": "true"}
             ) as server:
@@ -370,7 +375,7 @@ def run(
 
 def targets(report: Report) -> list[tuple[str, float, float, bool]]:
     """(target, goal, measured, lower is better) for the goals in TARGETS that this run measured;
-    over HTTP, the better of the two micro-batching settings."""
+    over HTTP, the service as it ships (micro-batching off)."""
     rows = [
         (
             "model p50 ms",
@@ -380,18 +385,14 @@ def targets(report: Report) -> list[tuple[str, float, float, bool]]:
         )
     ]
 
-    def best(concurrency: int, key: str, pick: Callable[..., float]) -> float | None:
-        values = [r[key] for runs in report.http.values() for r in runs if r["concurrency"] == concurrency]
-        return pick(values) if values else None
-
+    shipped = {r["concurrency"]: r for r in report.http.get(SHIPPED_SETTING, [])}
     for name, concurrency, key, lower in (
         ("HTTP p50 ms at concurrency 1", 1, "p50_ms", True),
         ("requests/s at concurrency 32", 32, "requests_per_s", False),
         ("HTTP p99 ms at concurrency 32", 32, "p99_ms", True),
     ):
-        value = best(concurrency, key, min if lower else max)
-        if value is not None:
-            rows.append((name, TARGETS[name], value, lower))
+        if concurrency in shipped:
+            rows.append((name, TARGETS[name], shipped[concurrency][key], lower))
     return rows
 
 
@@ -428,7 +429,15 @@ def render_markdown(report: Report) -> str:
         f"p50 {report.pipeline_ms['p50']} ms, p99 {report.pipeline_ms['p99']} ms. The floor under the HTTP "
         "figures, and a gauge of this machine's speed during the run.",
     ]
-    lines += ["", "## Against the targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Against the targets",
+        "",
+        f"Over HTTP: the service as it ships ({SHIPPED_SETTING}).",
+        "",
+        "| target | goal | measured | met |",
+        "|---|---|---|---|",
+    ]
     for name, goal, value, lower_is_better in targets(report):
         met = value <= goal if lower_is_better else value >= goal
         lines.append(
