@@ -433,7 +433,7 @@ def render_markdown(report: Report) -> str:
         "",
         "## Against the targets",
         "",
-        f"Over HTTP: the service as it ships ({SHIPPED_SETTING}).",
+        f"Over HTTP: the service as it ships, {SHIPPED_SETTING}.",
         "",
         "| target | goal | measured | met |",
         "|---|---|---|---|",
