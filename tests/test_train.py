@@ -12,6 +12,7 @@ import torch
 
 import rthdr.train as train_module
 from rthdr.data import load_mnist
+from rthdr.evaluate import evaluate
 from rthdr.inference import Classifier
 from rthdr.train import TrainConfig, augment, split_train_val, to_tensor, train
 from tests.conftest import ROOT
@@ -143,4 +144,6 @@ def test_release_writes_the_float_and_the_served_int8_file_with_one_card(
     assert card["int8"]["sha256"] == served.sha256 and served.card["int8"] == card["int8"]
     assert card["int8"]["file_bytes"] < (models / "small.onnx").stat().st_size / 2
     assert abs(card["int8"]["test_accuracy"] - card["metrics"]["test_accuracy"]) < 0.05
+    # Both files were measured on one preprocessing of the test set: the same as measuring it afresh.
+    assert card["int8"]["test_errors"] == evaluate(served, mnist_dir, progress=False)[0].errors
     assert "The served file: INT8" in (models / "small.card.md").read_text()

@@ -56,12 +56,16 @@ def evaluate(
     data_dir: str | Path | None = None,
     limit: int | None = None,
     progress: bool = True,
+    inputs: np.ndarray | None = None,
 ) -> tuple[Evaluation, np.ndarray, np.ndarray, np.ndarray]:
-    """Returns the evaluation, and the test images, labels and probabilities it was computed from."""
+    """Returns the evaluation, and the test images, labels and model inputs it was computed from.
+    `inputs`: those model inputs from an earlier call, to evaluate another model file on them
+    without preprocessing the test set again."""
     started = time.perf_counter()
     images, labels = load_mnist("test", data_dir)
     images, labels = images[:limit], labels[:limit].astype(np.int64)
-    probabilities = classifier.predict_all(preprocess_all(images, progress))
+    inputs = preprocess_all(images, progress) if inputs is None else inputs
+    probabilities = classifier.predict_all(inputs)
     raw_probabilities = classifier.predict_all(images.astype(np.float32) / 255)
     predicted = probabilities.argmax(1)
     matrix = confusion_matrix(labels, predicted)
@@ -87,7 +91,7 @@ def evaluate(
         ],
         seconds=round(time.perf_counter() - started, 2),
     )
-    return evaluation, images, labels, probabilities
+    return evaluation, images, labels, inputs
 
 
 def write_report(evaluation: Evaluation, images: np.ndarray, out_dir: str | Path) -> list[Path]:

@@ -216,19 +216,24 @@ The service runs `{q["file"]}`: the same network after {q["quantization"]}.
 """
 
 
-def validation_metrics(
-    classifier: Classifier, config: dict[str, Any], data_dir: str | Path | None
-) -> dict[str, float]:
-    """Accuracy on the held-out training images the runs chose their epochs on (never the test set),
-    and how the "uncertain" flag behaves there: the share of answers it flags, and of errors."""
+def held_out_inputs(config: dict[str, Any], data_dir: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out training images the runs chose their epochs on (never the test set), through the
+    serving preprocessing, and their labels."""
     from rthdr.data import load_mnist, train_validation_split
     from rthdr.evaluate import preprocess_all
-    from rthdr.inference import UNCERTAIN_BELOW
 
     images, labels = load_mnist("train", data_dir)
     _, held_out = train_validation_split(len(images), config.get("split_seed", 0), config["val_fraction"])
-    probabilities = classifier.predict_all(preprocess_all(images[held_out], progress=False))
-    wrong = probabilities.argmax(1) != labels[held_out]
+    return preprocess_all(images[held_out], progress=False), labels[held_out]
+
+
+def validation_metrics(classifier: Classifier, inputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Accuracy on the held-out images (held_out_inputs), and how the "uncertain" flag behaves there:
+    the share of answers it flags, and of errors."""
+    from rthdr.inference import UNCERTAIN_BELOW
+
+    probabilities = classifier.predict_all(inputs)
+    wrong = probabilities.argmax(1) != labels
     flagged = probabilities.max(1) < UNCERTAIN_BELOW
     return {
         "validation_accuracy": float(1 - wrong.mean()),
@@ -267,15 +272,17 @@ def release(
     quantized = Classifier(int8)
     latency, int8_latency = single_image_latencies_ms([classifier, quantized])
 
-    validation = validation_metrics(classifier, runs[0]["config"], data_dir)
-    evaluation, test_images, _, _ = evaluate(classifier, data_dir)
+    held_out = held_out_inputs(runs[0]["config"], data_dir)  # preprocessed once, for both files
+    evaluation, test_images, _, test_inputs = evaluate(classifier, data_dir)
     write_report(evaluation, test_images, images)
     (images / "report.json").rename(models / f"{name}.evaluation.json")
-    card = build_card(runs, paths, model, validation, parity, evaluation, classifier, latency)
+    card = build_card(
+        runs, paths, model, validation_metrics(classifier, *held_out), parity, evaluation, classifier, latency
+    )
     card["int8"] = int8_card(
         quantized,
-        validation_metrics(quantized, runs[0]["config"], data_dir),
-        evaluate(quantized, data_dir)[0],
+        validation_metrics(quantized, *held_out),
+        evaluate(quantized, data_dir, inputs=test_inputs)[0],
         int8_latency,
     )
     (models / f"{name}.card.json").write_text(json.dumps(card, indent=2) + "\n")
