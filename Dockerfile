@@ -6,8 +6,8 @@
 #   docker build -t rthdr:1.0.0 .
 #   docker run --rm -p 8000:8000 --read-only --tmpfs /tmp --tmpfs /tmp/metrics rthdr:1.0.0
 #
-# The image serves models/digitnet.int8.onnx (the shipped network in INT8; `rthdr release` writes
-# it). Another model: mount it and point RTHDR_MODEL at it
+# The image serves the package's own models (rthdr/models/digitnet.int8.onnx: the shipped network in
+# INT8, which `rthdr release` writes). Another model: mount it and point RTHDR_MODEL at it
 #   docker run ... -v "$PWD/models:/models:ro" -e RTHDR_MODEL=/models/my.int8.onnx rthdr:1.0.0
 # (a NAME.card.json beside NAME.onnx or NAME.int8.onnx is served by GET /api/v1/model).
 # Arguments after the image name go to `rthdr serve`, e.g. `--workers 2`; prefer RTHDR_PORT over
@@ -37,12 +37,14 @@ RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))
 # README.md* : the build reads it when present and must not fail when it is not.
 COPY pyproject.toml README.md* ./
 COPY src ./src
-# The package itself, then proof: dependencies consistent, the app builds (its page and static files
-# are in the installed package), torch absent.
+# The package itself, with its served models as package data (the INT8 model, also the browser's
+# on-device download, the float network it was quantised from, their card and the number reader's
+# one-digit check; never the training weights), then proof: dependencies consistent, the app builds
+# with its default models, torch absent.
 # pip and setuptools go: the running service never needs them.
 RUN pip install . \
     && pip check \
-    && python -c "import cv2, onnxruntime; from rthdr.api.main import create_app; create_app()" \
+    && python -c "import cv2, onnxruntime; from rthdr.api.main import create_app; from rthdr.core.inference import Classifier; create_app(); Classifier()" \
     && if python -c "import torch" 2>/dev/null; then echo "torch must not be in the serving image" >&2; exit 1; fi \
     && python -m pip uninstall --yes pip setuptools
 
@@ -79,9 +81,6 @@ RUN groupadd --system --gid 10001 rthdr \
 COPY --from=builder /opt/venv /opt/venv
 
 WORKDIR /app
-# The served INT8 model (also the browser's on-device download), the float network it was
-# quantised from, their card and the number reader's one-digit check; not digitnet.pt (training weights).
-COPY models/digitnet.onnx models/digitnet.card.json models/digitnet.int8.onnx models/onedigit.onnx /app/models/
 COPY --from=web /ort /app/vendor/ort
 
 # /tmp/metrics must exist before the first request (prometheus_client fails on a missing folder).
@@ -92,8 +91,6 @@ RUN install -d -o 10001 -g 10001 -m 0755 /tmp/metrics
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    RTHDR_MODEL=/app/models/digitnet.int8.onnx \
-    RTHDR_ONE_DIGIT=/app/models/onedigit.onnx \
     RTHDR_HOST=0.0.0.0 \
     RTHDR_PORT=8000 \
     RTHDR_ORT_WEB_DIR=/app/vendor/ort \

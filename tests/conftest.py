@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from rthdr.bench import serving
-from rthdr.data import resolve_data_dir
-from rthdr.inference import DEFAULT_MODEL, Classifier
-
-ROOT = Path(__file__).resolve().parents[1]
+from rthdr.bench.run import serving
+from rthdr.core.inference import DEFAULT_MODEL, Classifier
+from rthdr.data.mnist import resolve_data_dir
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +31,7 @@ def mnist_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    from rthdr.data import load_mnist
+    from rthdr.data.mnist import load_mnist
 
     return load_mnist("test", mnist_dir)
 
@@ -55,28 +51,6 @@ def digit_samples(mnist_test: tuple[np.ndarray, np.ndarray]) -> dict[int, np.nda
     """One clear MNIST test image per digit (the first of each), uint8 28x28, ink bright."""
     images, labels = mnist_test
     return {d: images[np.flatnonzero(labels == d)[0]] for d in range(10)}
-
-
-def render(
-    digit: np.ndarray,
-    size: int = 280,
-    dark_on_light: bool = True,
-    box: tuple[int, int, int, int] | None = None,
-) -> np.ndarray:
-    """An MNIST digit drawn the way a person's image looks: scaled up onto a larger page.
-
-    `box` = (x, y, w, h) where the 28x28 digit goes on a size x size page (default: all of it)."""
-    x, y, w, h = box or (0, 0, size, size)
-    page = np.zeros((size, size), np.uint8)
-    page[y : y + h, x : x + w] = np.asarray(Image.fromarray(digit).resize((w, h), Image.BICUBIC))
-    return 255 - page if dark_on_light else page
-
-
-def encode(array_or_image: np.ndarray | Image.Image, fmt: str = "PNG", **params: object) -> bytes:
-    image = array_or_image if isinstance(array_or_image, Image.Image) else Image.fromarray(array_or_image)
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **params)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import asyncio
 
 import numpy as np
 
-from rthdr.inference import Classifier, Prediction
+from rthdr.core.inference import Classifier, Prediction
 
 
 class Predictor:

@@ -12,7 +12,7 @@ from fastapi import Depends, Query, Request
 
 from rthdr.api.batcher import Predictor
 from rthdr.api.settings import Settings
-from rthdr.inference import Classifier, OneDigitCheck
+from rthdr.core.inference import Classifier, OneDigitCheck
 
 
 async def get_app_settings(request: Request) -> Settings:

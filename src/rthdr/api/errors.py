@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from rthdr.decode import InputError
+from rthdr.core.decode import InputError
 
 log = logging.getLogger("rthdr.api")
 

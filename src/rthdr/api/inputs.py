@@ -10,8 +10,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from rthdr.api.schemas import ImageJSON
-from rthdr.decode import InputError
-from rthdr.pipeline import decode_data_url
+from rthdr.core.decode import InputError
+from rthdr.core.pipeline import decode_data_url
 
 RAW_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif")
 

@@ -23,7 +23,7 @@ from rthdr.api.request_log import RequestContextMiddleware
 from rthdr.api.routes import health, predict, recognize
 from rthdr.api.security import RateLimiter, SecurityHeadersMiddleware, guard_api
 from rthdr.api.settings import Settings, get_settings
-from rthdr.inference import Classifier, OneDigitCheck
+from rthdr.core.inference import Classifier, OneDigitCheck
 
 STATIC = Path(__file__).resolve().parent / "static"
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rthdr.explain import Heatmap
-from rthdr.inference import Classifier
+from rthdr.core.explain import Heatmap
+from rthdr.core.inference import Classifier
 
 PixelRow = Annotated[list[Annotated[float, Field(ge=0, le=255)]], Field(min_length=28, max_length=28)]
 

@@ -28,7 +28,7 @@ from uvicorn.config import STARTUP_FAILURE
 
 from rthdr.api.request_log import configure_logging
 from rthdr.api.settings import get_settings
-from rthdr.inference import Classifier
+from rthdr.core.inference import Classifier
 
 logger = logging.getLogger("rthdr.server")
 GRACE_S = 10  # in-flight requests get this long to finish once a worker is told to stop

@@ -9,8 +9,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rthdr.decode import DEFAULT_MAX_PIXELS
-from rthdr.inference import DEFAULT_MODEL, DEFAULT_ONE_DIGIT_CHECK
+from rthdr.core.decode import DEFAULT_MAX_PIXELS
+from rthdr.core.inference import DEFAULT_MODEL, DEFAULT_ONE_DIGIT_CHECK
 
 CommaList = Annotated[list[str], NoDecode]  # read from the environment as "a,b,c", not JSON
 

@@ -11,8 +11,8 @@ from rthdr.api.dependencies import ExplainParam, PredictorDep, SettingsDep
 from rthdr.api.inputs import REQUEST_BODY, read_image
 from rthdr.api.metrics import PREDICTIONS
 from rthdr.api.schemas import HeatmapOut, ModelRef, PredictResponse, Timing, error_responses
-from rthdr.explain import explain as heatmap
-from rthdr.pipeline import png_data_url, prepare
+from rthdr.core.explain import explain as heatmap
+from rthdr.core.pipeline import png_data_url, prepare
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
 

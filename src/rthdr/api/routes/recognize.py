@@ -11,8 +11,8 @@ from rthdr.api.dependencies import ExplainParam, OneDigitDep, PredictorDep, Sett
 from rthdr.api.inputs import REQUEST_BODY, read_image
 from rthdr.api.metrics import PREDICTIONS
 from rthdr.api.schemas import DigitReading, HeatmapOut, ModelRef, RecognizeResponse, Timing, error_responses
-from rthdr.explain import explain as heatmap
-from rthdr.pipeline import prepare_number
+from rthdr.core.explain import explain as heatmap
+from rthdr.core.pipeline import prepare_number
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
 

@@ -1,0 +1,158 @@
+"""The model at serving time: an ONNX Runtime session, no PyTorch.
+
+The graph takes (N, 1, 28, 28) pixels in [0, 1] and returns the class probabilities and the class
+activation maps (see rthdr.training.model); a batch of any size runs in one call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+# The shipped models are package data (rthdr/models/), so that a wheel installed by pip serves them;
+# `rthdr release` writes there in a checkout. The training checkpoints (.pt) stay out of the wheel.
+MODELS_DIR = Path(str(resources.files("rthdr") / "models"))
+# The shipped network as trained, exported from PyTorch: the reference that `rthdr export` and the
+# comparisons start from.
+FLOAT_MODEL = MODELS_DIR / "digitnet.onnx"
+# Its PyTorch weights, for training from it, attacking it and timing PyTorch against ONNX Runtime.
+SHIPPED_WEIGHTS = MODELS_DIR / "digitnet.pt"
+# What is served and used by default (the Docker image sets RTHDR_MODEL instead): the same network
+# quantised to INT8 by `rthdr release`, as accurate on validation and test digits and numbers, and
+# about a sixth faster on one CPU thread (see the README's Speed section).
+DEFAULT_MODEL = FLOAT_MODEL.with_suffix(".int8.onnx")
+# The one-digit check that number reading scores its cuts with (rthdr.training.onedigit trains it).
+DEFAULT_ONE_DIGIT_CHECK = FLOAT_MODEL.with_name("onedigit.onnx")
+# ONNX Runtime rewrites that slow our graphs down. QDQ propagation moves the INT8 model's first
+# quantisation above the first max-pooling, which then runs in a generic uint8 kernel: a fifth of
+# the model's time (profiled: 39 us of ~200). Without it the outputs are bit for bit the same and the
+# INT8 model takes 0.16 instead of 0.19 ms (float: 0.23 ms; interleaved rounds).
+SLOWER_REWRITES = ["QDQPropagationTransformer"]
+UNCERTAIN_BELOW = 0.7  # confidence under which a prediction is flagged "uncertain" (see README)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    digit: int
+    confidence: float
+    probabilities: np.ndarray  # (10,)
+    cam: np.ndarray  # (7, 7) class activation map of the predicted digit
+
+    @property
+    def uncertain(self) -> bool:
+        return self.confidence < UNCERTAIN_BELOW
+
+
+class ModelError(RuntimeError):
+    """The model file is missing or unusable."""
+
+
+def as_batch(images: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) model inputs -> the (N, 1, 28, 28) float32 array the ONNX graphs take."""
+    return np.ascontiguousarray(images, dtype=np.float32).reshape(-1, 1, 28, 28)
+
+
+def _session(path: Path, threads: int, what: str, fix: str) -> tuple[ort.InferenceSession, str]:
+    """An ONNX Runtime session for a model file, and its input's name; ModelError says what to do
+    (`fix`) when the file is missing."""
+    if not path.is_file():
+        raise ModelError(f"{what} {path} not found: {fix}")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads  # one thread per worker: workers scale, threads contend
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        session = ort.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"], disabled_optimizers=SLOWER_REWRITES
+        )
+    except Exception as exc:  # ORT raises its own exception types for a bad file
+        raise ModelError(f"cannot load {path} as an ONNX model: {exc}") from exc
+    return session, session.get_inputs()[0].name
+
+
+class OneDigitCheck:
+    """P(a 28x28 crop shows exactly one whole digit): what number reading weighs its cuts with."""
+
+    def __init__(self, path: str | Path = DEFAULT_ONE_DIGIT_CHECK, threads: int = 1) -> None:
+        self.path = Path(path)
+        fix = "train it with `rthdr train-onedigit`"
+        self.session, self.input_name = _session(self.path, threads, "one-digit check", fix)
+
+    @classmethod
+    def if_present(cls, path: str | Path = DEFAULT_ONE_DIGIT_CHECK) -> OneDigitCheck | None:
+        """The check, or None where its file is missing (numbers are then read without it)."""
+        return cls(path) if Path(path).is_file() else None
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) float32 in [0, 1] -> (N,) probabilities."""
+        (probability,) = self.session.run(None, {self.input_name: as_batch(images)})
+        return probability.reshape(-1)
+
+
+def network_name(path: Path) -> str:
+    """The trained network a model file holds: digitnet for digitnet.onnx and digitnet.int8.onnx."""
+    return path.name.split(".")[0]
+
+
+class Classifier:
+    def __init__(self, path: str | Path = DEFAULT_MODEL, threads: int = 1) -> None:
+        self.path = Path(path)
+        fix = "pass --model or set RTHDR_MODEL"
+        self.session, self.input_name = _session(self.path, threads, "model file", fix)
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def network(self) -> str:
+        return network_name(self.path)
+
+    @property
+    def version(self) -> str:
+        """The first 12 hex digits of the file's SHA-256: changes whenever the weights do."""
+        return self.sha256[:12]
+
+    @cached_property
+    def card(self) -> dict[str, Any]:
+        """The network's model card JSON beside the file (one card covers its float and INT8 files),
+        or the facts the file itself gives."""
+        card_path = self.path.with_name(f"{self.network}.card.json")
+        card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        facts = {"name": self.name, "version": self.version, "sha256": self.sha256}
+        return {**card, **facts, "file_bytes": self.path.stat().st_size}
+
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 28, 28) float32 in [0, 1] -> probabilities (N, 10) and class maps (N, 10, 7, 7)."""
+        probabilities, cam = self.session.run(None, {self.input_name: as_batch(images)})
+        return probabilities, cam
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) -> (N, 10) probabilities only."""
+        return self.run(images)[0]
+
+    def predict(self, images: np.ndarray) -> list[Prediction]:
+        probabilities, cam = self.run(images)
+        digits = probabilities.argmax(axis=1)
+        return [
+            Prediction(int(d), float(p[d]), p, c[d])
+            for d, p, c in zip(digits, probabilities, cam, strict=True)
+        ]
+
+    def predict_all(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+        """Probabilities (N, 10) for a large set, in batches to bound memory."""
+        return np.concatenate(
+            [self.probabilities(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+        )

@@ -1,0 +1,127 @@
+"""image -> model input, timed: the one path every caller (API, CLI, evaluation) takes."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from rthdr.core.decode import DEFAULT_MAX_PIXELS, InputError, decode_image
+from rthdr.core.inference import Classifier, Prediction
+from rthdr.core.preprocess import Square, read_digit
+from rthdr.core.segment import Classify, Digit, OneDigit, segment
+
+
+@dataclass(frozen=True)
+class Prepared:
+    model_input: np.ndarray  # (28, 28) float32 in [0, 1]
+    region: Square  # the square of the original image the model input shows
+    decode_ms: float
+    preprocess_ms: float
+
+
+def scaled(square: Square, factor: float) -> Square:
+    return (square[0] * factor, square[1] * factor, square[2] * factor)
+
+
+def prepare_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
+    start = time.perf_counter()
+    decoded = decode_image(data, max_pixels)
+    decoded_at = time.perf_counter()
+    model_input, square = read_digit(decoded.grey)
+    done = time.perf_counter()
+    return Prepared(
+        model_input, scaled(square, decoded.scale), (decoded_at - start) * 1000, (done - decoded_at) * 1000
+    )
+
+
+def prepare_pixels(pixels: np.ndarray) -> Prepared:
+    start = time.perf_counter()
+    model_input, square = read_digit(np.clip(pixels, 0, 255).astype(np.uint8), dark_ink=False)
+    return Prepared(model_input, square, 0.0, (time.perf_counter() - start) * 1000)
+
+
+def prepare(image: bytes | np.ndarray, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
+    """Image file bytes, or a 28x28 pixel array (0 = background), -> the model input."""
+    return prepare_pixels(image) if isinstance(image, np.ndarray) else prepare_image(image, max_pixels)
+
+
+@dataclass(frozen=True)
+class PreparedNumber:
+    digits: list[Digit]  # left to right, boxes in the pixels of the processed image
+    scale: float  # original image pixels per processed pixel (images are downscaled early)
+    decode_ms: float
+    preprocess_ms: float
+
+    def original_boxes(self) -> list[tuple[int, int, int, int]]:
+        return [tuple(round(v * self.scale) for v in d.box) for d in self.digits]  # type: ignore[misc]
+
+    def original_regions(self) -> list[Square]:
+        return [scaled(d.square, self.scale) for d in self.digits]
+
+
+def prepare_number(
+    image: bytes | np.ndarray,
+    classify: Classify,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    one_digit: OneDigit | None = None,
+) -> PreparedNumber:
+    """Image bytes or a pixel array (0 = background) -> the model inputs of each digit. `one_digit`:
+    the one-digit check, which makes the choice of cuts between touching digits surer."""
+    start = time.perf_counter()
+    if isinstance(image, np.ndarray):
+        grey, scale, dark_ink = np.clip(image, 0, 255).astype(np.uint8), 1.0, False
+    else:
+        decoded = decode_image(image, max_pixels)
+        grey, scale, dark_ink = decoded.grey, decoded.scale, None
+    decoded_at = time.perf_counter()
+    digits = segment(grey, classify, dark_ink, one_digit)
+    done = time.perf_counter()
+    return PreparedNumber(digits, scale, (decoded_at - start) * 1000, (done - decoded_at) * 1000)
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    text: str
+    predictions: list[Prediction]
+    boxes: list[tuple[int, int, int, int]]  # in the original image's pixels
+
+    @property
+    def uncertain(self) -> bool:
+        return any(p.uncertain for p in self.predictions)
+
+
+def read_number(
+    image: bytes | np.ndarray,
+    classifier: Classifier,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    one_digit: OneDigit | None = None,
+) -> NumberReading:
+    """The whole number in an image, synchronously (CLI, evaluation); the API batches instead."""
+    prepared = prepare_number(image, classifier.probabilities, max_pixels, one_digit)
+    predictions = classifier.predict(np.stack([d.model_input for d in prepared.digits]))
+    return NumberReading("".join(str(p.digit) for p in predictions), predictions, prepared.original_boxes())
+
+
+def decode_data_url(url: str) -> bytes:
+    """'data:image/png;base64,....' (what canvas.toDataURL gives) or bare base64 -> bytes."""
+    header, _, payload = url.partition(",") if url.startswith("data:") else ("", "", url)
+    if header and ";base64" not in header:
+        raise InputError(
+            "invalid_data_url", "The data URL must be base64-encoded (data:image/png;base64,...)."
+        )
+    try:
+        return base64.b64decode(payload, validate=True)
+    except ValueError as exc:
+        raise InputError("invalid_base64", f"The image is not valid base64: {exc}") from exc
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """A float image in [0, 1] (or uint8) as a PNG data URL, for showing what the model saw."""
+    pixels = image if image.dtype == np.uint8 else np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(".png", pixels)
+    assert ok, "PNG encoding of a small uint8 array cannot fail"
+    return "data:image/png;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")

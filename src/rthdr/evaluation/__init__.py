@@ -1,0 +1,1 @@
+"""Measuring models: accuracy, model cards, baselines, robustness, edge variants, timing, plots."""

@@ -1,0 +1,1 @@
+"""Training with PyTorch: the networks, the training loop, the one-digit check and the ONNX export."""

@@ -1,0 +1,70 @@
+"""ONNX export that verifies itself: the ONNX checker, then ONNX Runtime against PyTorch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rthdr.training.model import DigitNet, Model, members
+
+INPUT_NAME = "image"  # (N, 1, 28, 28) float32 pixels in [0, 1], 0 = background
+# (N, 10) softmax; (N, 10, 7, 7) class activation maps without the classifier's bias, i.e. the
+# classifier's weights applied to the last convolution's output: Grad-CAM's map before its ReLU.
+OUTPUT_NAMES = ("probabilities", "cam")
+PARITY_TOLERANCE = 1e-4
+
+
+class ServingGraph(nn.Module):
+    """What the service runs: probabilities plus the class activation maps they come from; for an
+    ensemble, the mean of its members' probabilities and maps."""
+
+    def __init__(self, model: Model) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members(model))
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        probabilities, cams = [], []
+        for member in cast(list[DigitNet], list(self.members)):
+            classifier = member.classifier
+            assert classifier.bias is not None
+            cam = F.conv2d(member.activations(image), classifier.weight)
+            probabilities.append(torch.softmax(cam.mean(dim=(2, 3)) + classifier.bias[None, :], dim=1))
+            cams.append(cam)
+        if len(cams) == 1:
+            return probabilities[0], cams[0]  # a single network: no averaging nodes in the graph
+        return torch.stack(probabilities).mean(0), torch.stack(cams).mean(0)
+
+
+def export_onnx(model: Model, path: str | Path, opset: int = 17) -> float:
+    """Write the ONNX graph (dynamic batch axis) and return its max abs difference from PyTorch."""
+    import onnx
+    import onnxruntime as ort
+
+    graph = ServingGraph(model.eval()).eval()
+    example = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    torch.onnx.export(
+        graph,
+        (example,),
+        str(path),
+        input_names=[INPUT_NAME],
+        output_names=list(OUTPUT_NAMES),
+        dynamic_axes={INPUT_NAME: {0: "batch"}, **{name: {0: "batch"} for name in OUTPUT_NAMES}},
+        opset_version=opset,
+        dynamo=False,
+    )
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    batch = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = [t.numpy() for t in graph(batch)]
+    actual = session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch.numpy()})
+    difference = max(float(np.abs(a - e).max()) for a, e in zip(actual, expected, strict=True))
+    if difference > PARITY_TOLERANCE:
+        raise RuntimeError(f"ONNX export of {path} differs from PyTorch by {difference:.2e}")
+    return difference

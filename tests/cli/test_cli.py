@@ -1,0 +1,150 @@
+"""The `rthdr` command as a user types it: predict on generated images, help, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rthdr.cli.main import build_parser, main
+from tests.helpers.images import encode, render
+
+
+@pytest.fixture
+def images(tmp_path: Path, digit_samples) -> dict[str, Path]:
+    """Files a person might have: scans and photos unlike MNIST's 28x28 tensors."""
+    files = {
+        "dark_on_light.png": render(digit_samples[3], dark_on_light=True),
+        "light_on_dark.png": render(digit_samples[5], dark_on_light=False),
+        "off_centre.png": render(digit_samples[8], size=500, box=(30, 380, 90, 90)),
+        "small_28.png": digit_samples[2],
+    }
+    paths = {}
+    for name, array in files.items():
+        paths[name] = tmp_path / name
+        paths[name].write_bytes(encode(array))
+    photo = Image.fromarray(render(digit_samples[6], size=1600)).convert("RGB")
+    paths["photo.jpg"] = tmp_path / "photo.jpg"
+    photo.save(paths["photo.jpg"], "JPEG", quality=85)
+    return paths
+
+
+EXPECTED = {
+    "dark_on_light.png": 3,
+    "light_on_dark.png": 5,
+    "off_centre.png": 8,
+    "small_28.png": 2,
+    "photo.jpg": 6,
+}
+
+
+def test_predict_prints_each_digit(images, model_path: Path, capsys) -> None:
+    assert main(["predict", *map(str, images.values()), "--model", str(model_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for line, (name, digit) in zip(lines, EXPECTED.items(), strict=True):
+        assert line.startswith(str(images[name])) and f": {digit}  confidence" in line
+
+
+def test_predict_json(images, model_path: Path, capsys) -> None:
+    assert main(["predict", "--json", str(images["photo.jpg"]), "--model", str(model_path)]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["digit"] == 6 and len(result["probabilities"]) == 10 and result["uncertain"] is False
+
+
+def test_predict_reports_bad_files_and_keeps_going(images, tmp_path: Path, model_path: Path, capsys) -> None:
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image")
+    blank = tmp_path / "blank.png"
+    blank.write_bytes(encode(np.full((64, 64), 255, np.uint8)))
+    code = main(
+        [
+            "predict",
+            str(junk),
+            str(blank),
+            str(tmp_path / "missing.png"),
+            str(images["small_28.png"]),
+            "--model",
+            str(model_path),
+        ]
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert "error: These bytes are not an image" in out[0] and "No ink found" in out[1]
+    assert "cannot read the file" in out[2] and ": 2  confidence" in out[3]
+
+
+def test_predict_multi_reads_a_number(tmp_path: Path, digit_samples, model_path: Path, capsys) -> None:
+    from tests.helpers.images import write_number
+
+    page, _ = write_number(digit_samples, "2024")
+    path = tmp_path / "year.png"
+    path.write_bytes(encode(page))
+    assert main(["predict", "--multi", "--json", str(path), "--model", str(model_path)]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["text"] == "2024" and len(result["digits"]) == 4
+
+
+def test_evaluate_multi_reads_the_lengths_asked_for(
+    tmp_path: Path, mnist_dir: Path, model_path: Path
+) -> None:
+    arguments = ["evaluate", "--multi", "--lengths", "4", "--per-length", "6", "--out", str(tmp_path)]
+    assert main([*arguments, "--data-dir", str(mnist_dir), "--model", str(model_path)]) == 0
+    (result,) = json.loads((tmp_path / "numbers.json").read_text())
+    assert result["length"] == 4 and result["numbers"] == 6
+
+
+def test_missing_model_says_how_to_fix_it(images, tmp_path: Path, capsys) -> None:
+    assert main(["predict", str(images["small_28.png"]), "--model", str(tmp_path / "none.onnx")]) == 2
+    assert "RTHDR_MODEL" in capsys.readouterr().err
+
+
+def test_evaluate_on_a_slice(model_path: Path, mnist_dir: Path, tmp_path: Path, capsys) -> None:
+    code = main(
+        [
+            "evaluate",
+            "--limit",
+            "300",
+            "--data-dir",
+            str(mnist_dir),
+            "--model",
+            str(model_path),
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["test_images"] == 300 and report["accuracy"] > 0.97
+    assert (tmp_path / "confusion_matrix.png").stat().st_size > 10_000
+    assert "recall %" in capsys.readouterr().out
+
+
+def test_every_command_has_help_with_defaults() -> None:
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {
+        "train",
+        "evaluate",
+        "predict",
+        "serve",
+        "bench",
+        "compare",
+        "robustness",
+        "export",
+        "release",
+        "data",
+    } <= set(commands)
+    for name in commands:
+        result = subprocess.run(
+            [sys.executable, "-m", "rthdr.cli", name, "--help"], capture_output=True, text=True
+        )
+        assert result.returncode == 0 and "usage: rthdr" in result.stdout, name
+    train_help = subprocess.run(
+        [sys.executable, "-m", "rthdr.cli", "train", "--help"], capture_output=True, text=True
+    )
+    assert "(default: 30)" in train_help.stdout

@@ -1,0 +1,52 @@
+"""Images made for tests: MNIST digits drawn the way people's images look, and numbers written with them."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+
+def render(
+    digit: np.ndarray,
+    size: int = 280,
+    dark_on_light: bool = True,
+    box: tuple[int, int, int, int] | None = None,
+) -> np.ndarray:
+    """An MNIST digit drawn the way a person's image looks: scaled up onto a larger page.
+
+    `box` = (x, y, w, h) where the 28x28 digit goes on a size x size page (default: all of it)."""
+    x, y, w, h = box or (0, 0, size, size)
+    page = np.zeros((size, size), np.uint8)
+    page[y : y + h, x : x + w] = np.asarray(Image.fromarray(digit).resize((w, h), Image.BICUBIC))
+    return 255 - page if dark_on_light else page
+
+
+def encode(array_or_image: np.ndarray | Image.Image, fmt: str = "PNG", **params: object) -> bytes:
+    image = array_or_image if isinstance(array_or_image, Image.Image) else Image.fromarray(array_or_image)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def write_number(
+    digit_samples: dict[int, np.ndarray], text: str, gaps: list[int] | None = None, height: int = 60
+) -> tuple[np.ndarray, list[int]]:
+    """Black-on-white page with the digits of `text` side by side; gaps in pixels (negative: overlap).
+    Returns the page and each digit's left edge."""
+    gaps = gaps if gaps is not None else [12] * (len(text) - 1)
+    page = np.zeros((height * 2, height * (len(text) + 2)), np.float32)
+    x, lefts = height // 2, []
+    for i, char in enumerate(text):
+        digit = cv2.resize(digit_samples[int(char)].astype(np.float32), (height, height))
+        digit = digit[:, digit.max(axis=0) > 30]  # trim to the ink's columns
+        if i:
+            x += gaps[i - 1]
+        lefts.append(x)
+        region = page[height // 2 : height // 2 + height, x : x + digit.shape[1]]
+        np.maximum(region, digit, out=region)
+        x += digit.shape[1]
+    page = page[:, : x + height // 2]
+    return (255 - np.clip(page, 0, 255)).astype(np.uint8), lefts
