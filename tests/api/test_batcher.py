@@ -12,7 +12,7 @@ import pytest
 
 from rthdr.api.batcher import Predictor
 from rthdr.core.inference import Classifier, Prediction
-from rthdr.core.preprocess import from_pixels
+from rthdr.core.preprocess import to_model_input
 
 
 class RecordingClassifier(Classifier):
@@ -34,7 +34,7 @@ class RecordingClassifier(Classifier):
 @pytest.fixture
 def inputs(digit_samples: dict[int, np.ndarray]) -> list[np.ndarray]:
     """One model input (1, 28, 28) per digit 0-9."""
-    return [from_pixels(digit_samples[d])[np.newaxis] for d in range(10)]
+    return [to_model_input(digit_samples[d], dark_ink=False)[0][np.newaxis] for d in range(10)]
 
 
 async def predict_together(predictor: Predictor, inputs: list[np.ndarray]) -> list[object]:

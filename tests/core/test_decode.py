@@ -117,24 +117,24 @@ def png_header_only(width: int, height: int) -> bytes:
 def test_absurd_pixel_counts_are_refused_before_decoding() -> None:
     with pytest.raises(InputError) as caught:
         decode_image(png_header_only(60_000, 60_000))
-    assert caught.value.status == 413 and caught.value.code == "image_too_large"
+    assert caught.value.code == "image_too_large"
     with pytest.raises(InputError, match="limit"):
         decode_image(png_header_only(3000, 3000), max_pixels=1_000_000)
 
 
 @pytest.mark.parametrize(
-    ("data", "code", "status"),
+    ("data", "code"),
     [
-        (b"", "empty_image", 422),
-        (b"definitely not an image", "invalid_image", 422),
-        (b"<svg xmlns='http://www.w3.org/2000/svg'><circle r='4'/></svg>", "unsupported_media_type", 415),
-        (b"<?xml version='1.0'?><svg/>", "unsupported_media_type", 415),
+        (b"", "empty_image"),
+        (b"definitely not an image", "invalid_image"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><circle r='4'/></svg>", "unsupported_media_type"),
+        (b"<?xml version='1.0'?><svg/>", "unsupported_media_type"),
     ],
 )
-def test_bad_bytes(data: bytes, code: str, status: int) -> None:
+def test_bad_bytes(data: bytes, code: str) -> None:
     with pytest.raises(InputError) as caught:
         decode_image(data)
-    assert (caught.value.code, caught.value.status) == (code, status)
+    assert caught.value.code == code
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
@@ -149,4 +149,4 @@ def test_truncated_files(fmt: str) -> None:
 def test_unsupported_raster_format() -> None:
     with pytest.raises(InputError) as caught:
         decode_image(encode(page_with_square(), "TIFF"))
-    assert caught.value.status == 415 and "TIFF" in caught.value.message
+    assert caught.value.code == "unsupported_media_type" and "TIFF" in caught.value.message

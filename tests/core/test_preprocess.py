@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from rthdr.core.decode import InputError
-from rthdr.core.preprocess import CENTRE, extract_ink, from_pixels, ink_is_dark, preprocess, stroke_width
+from rthdr.core.preprocess import CENTRE, extract_ink, ink_is_dark, stroke_width, to_model_input
 from tests.helpers.images import render
 
 
@@ -36,7 +36,7 @@ def test_mnist_digits_pass_through_almost_unchanged(mnist_test: tuple[np.ndarray
     images, _ = mnist_test
     scores = []
     for image in images[:300]:
-        out = from_pixels(image)
+        out = to_model_input(image, dark_ink=False)[0]
         assert out.shape == (28, 28) and out.dtype == np.float32
         scores.append(best_shifted_correlation(out, image / 255))
     assert min(scores) > 0.9 and np.median(scores) > 0.98
@@ -47,15 +47,15 @@ def test_polarity_is_detected(digit_samples: dict[int, np.ndarray]) -> None:
     assert ink_is_dark(render(digit, dark_on_light=True))
     assert not ink_is_dark(render(digit, dark_on_light=False))
     dark, light = (
-        preprocess(render(digit, dark_on_light=True)),
-        preprocess(render(digit, dark_on_light=False)),
+        model_input(render(digit, dark_on_light=True)),
+        model_input(render(digit, dark_on_light=False)),
     )
     np.testing.assert_allclose(dark, light, atol=0.05)
 
 
 def test_output_follows_the_mnist_layout(digit_samples: dict[int, np.ndarray]) -> None:
     for digit in digit_samples.values():
-        out = preprocess(render(digit, size=400))
+        out = model_input(render(digit, size=400))
         assert max(ink_box(out)) in (19, 20, 21)
         cy, cx = centre_of_mass(out)
         assert abs(cy - CENTRE) <= 0.75 and abs(cx - CENTRE) <= 0.75
@@ -65,8 +65,8 @@ def test_output_follows_the_mnist_layout(digit_samples: dict[int, np.ndarray]) -
 def test_small_off_centre_digit_is_found_and_centred(digit_samples: dict[int, np.ndarray]) -> None:
     digit = digit_samples[5]
     page = render(digit, size=600, box=(420, 30, 60, 60))
-    out = preprocess(page)
-    reference = preprocess(render(digit, size=280))
+    out = model_input(page)
+    reference = model_input(render(digit, size=280))
     assert correlation(out, reference) > 0.9
 
 
@@ -74,7 +74,7 @@ def test_thin_strokes_are_thickened() -> None:
     page = np.full((400, 400), 255, np.uint8)
     page[60:340, 198:201] = 0  # a 3-pixel line: a thin pen on a large photo
     page[60:63, 150:201] = 0
-    out = preprocess(page)
+    out = model_input(page)
     stroke = stroke_width((out > 0.5).astype(np.uint8))
     assert stroke >= 1.5, "a 1 drawn with a fine pen must not vanish at 28x28"
 
@@ -83,8 +83,8 @@ def test_shadows_and_grey_paper_are_flattened(digit_samples: dict[int, np.ndarra
     page = render(digit_samples[7], size=300).astype(np.float32)
     shadow = np.linspace(0.45, 1.0, 300, dtype=np.float32)[None, :]  # darker on the left
     photo = np.clip(page * shadow * 0.85 + 10, 0, 255).astype(np.uint8)
-    out = preprocess(photo)
-    assert correlation(out, preprocess(render(digit_samples[7], size=300))) > 0.9
+    out = model_input(photo)
+    assert correlation(out, model_input(render(digit_samples[7], size=300))) > 0.9
 
 
 def test_blank_and_near_blank_images_say_no_digit() -> None:
@@ -94,11 +94,11 @@ def test_blank_and_near_blank_images_say_no_digit() -> None:
         np.full((50, 80), 128, np.uint8),
     ):
         with pytest.raises(InputError) as caught:
-            preprocess(page)
-        assert caught.value.code == "no_digit_found" and caught.value.status == 422
+            model_input(page)
+        assert caught.value.code == "no_digit_found"
     noise = np.random.default_rng(0).integers(245, 256, (200, 200)).astype(np.uint8)
     with pytest.raises(InputError, match="No ink"):
-        preprocess(noise)
+        model_input(noise)
 
 
 def test_extract_ink_mask_marks_strokes() -> None:
@@ -114,9 +114,13 @@ def test_extract_ink_mask_marks_strokes() -> None:
 @given(arrays(np.uint8, st.tuples(st.integers(1, 90), st.integers(1, 90))))
 def test_any_grey_image_gives_a_valid_input_or_a_clear_error(page: np.ndarray) -> None:
     try:
-        out = preprocess(page)
+        out = model_input(page)
     except InputError as exc:
         assert exc.code == "no_digit_found"
         return
     assert out.shape == (28, 28) and out.dtype == np.float32
     assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+
+
+def model_input(grey: np.ndarray) -> np.ndarray:
+    return to_model_input(grey)[0]

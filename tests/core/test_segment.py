@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, replace
+
 import cv2
 import numpy as np
 import pytest
@@ -11,9 +13,7 @@ from rthdr.core.inference import OneDigitCheck
 from rthdr.core.pipeline import read_number
 from rthdr.core.preprocess import extract_ink
 from rthdr.core.segment import (
-    FRAGMENT,
-    NARROW,
-    WIDE,
+    DEFAULTS,
     Piece,
     _best_reading,
     _cut_paths,
@@ -66,7 +66,7 @@ def test_narrow_touching_pair_the_check_doubts_is_cut(digit_samples, classifier)
     page, _ = write_number(digit_samples, "17", gaps=[-4])
     page = cv2.resize(page, (round(page.shape[1] * 0.7), page.shape[0]), interpolation=cv2.INTER_AREA)
     (pair,), digit_height = find_pieces(extract_ink(page))
-    assert NARROW * digit_height < pair.box[2] <= WIDE * digit_height
+    assert DEFAULTS.narrow * digit_height < pair.box[2] <= DEFAULTS.wide * digit_height
     assert read_number(encode(page), classifier, one_digit=OneDigitCheck()).text == "17"
 
 
@@ -88,7 +88,7 @@ def test_least_ink_cut_bends_between_digits_that_share_columns() -> None:
     cols = np.arange(30)[None, :]
     partings = [
         path
-        for path in _cut_paths(mask)
+        for path in _cut_paths(mask, DEFAULTS)
         if (mask * (cols < path[:, None]) == left).all()
         and not mask[np.arange(40), np.clip(path, 0, 29)].any()
     ]
@@ -129,7 +129,7 @@ def test_digit_in_short_strokes_apart_from_the_others_is_read(digit_samples, cla
     page, _ = write_number({**digit_samples, 5: broken}, "35", gaps=[30])
     ink = extract_ink(page)
     heights = cv2.connectedComponentsWithStats(ink.mask)[2][1:, 3]
-    assert len(heights) >= 3 and sorted(heights)[-2] < FRAGMENT * max(heights)
+    assert len(heights) >= 3 and sorted(heights)[-2] < DEFAULTS.fragment * max(heights)
     assert read_number(encode(page), classifier).text == "35"
 
 
@@ -183,3 +183,16 @@ def test_edit_distance() -> None:
 def test_synthetic_number_evaluation_runs(mnist_dir, classifier) -> None:
     (result,) = evaluate_numbers(classifier, mnist_dir, lengths=(5,), per_length=40, progress=False)
     assert result.numbers == 40 and 0.5 <= result.string_accuracy <= 1.0 and result.digit_accuracy > 0.85
+
+
+def test_parameters_are_one_object_whose_limits_apply(digit_samples, classifier) -> None:
+    """The tuned constants come as one frozen object; another one changes what is read, and the
+    refusal names the limit that applies."""
+    page, _ = write_number(digit_samples, "2468")
+    with pytest.raises(InputError) as caught:
+        segment(page, classifier.probabilities, params=replace(DEFAULTS, max_digits=3))
+    assert caught.value.code == "too_many_digits"
+    assert "at most 3 digits" in caught.value.message
+    assert len(segment(page, classifier.probabilities)) == 4
+    with pytest.raises(FrozenInstanceError):
+        DEFAULTS.max_digits = 3  # type: ignore[misc]

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from rthdr.core.decode import InputError
+from rthdr.core.errors import InputError
 
 log = logging.getLogger("rthdr.api")
 
@@ -23,6 +23,13 @@ HTTP_CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+# The HTTP status of each input problem the core names: too big, or not a kind of image we read.
+# The others are 422: a well-formed request whose image cannot be read as a digit.
+INPUT_STATUS = {"image_too_large": 413, "unsupported_media_type": 415}
+
+
+def input_status(error: InputError) -> int:
+    return INPUT_STATUS.get(error.code, 422)
 
 
 def error_response(
@@ -42,7 +49,7 @@ def describe_validation(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def input_error(_: Request, exc: InputError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(input_status(exc), exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -72,5 +72,4 @@ async def read_image(request: Request) -> bytes | np.ndarray:
         "unsupported_media_type",
         f"Content-Type {content_type or '(none)'} is not accepted: send multipart/form-data with a file "
         'field \'image\', JSON {"image": "data:..."} or {"pixels": [[...]]}, or raw image bytes.',
-        415,
     )

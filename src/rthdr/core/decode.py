@@ -18,17 +18,11 @@ import numpy as np
 import pyspng
 from PIL import Image, ImageOps
 
+from rthdr.core.errors import InputError
+
 SUPPORTED_FORMATS = {"PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF"}  # MPO: JPEG from some cameras
 MAX_SIDE = 1024  # larger images are downscaled right after decoding; digits need far fewer pixels
 DEFAULT_MAX_PIXELS = 50_000_000
-
-
-class InputError(ValueError):
-    """Input the system cannot use. `code` and `status` map straight to the API's error body."""
-
-    def __init__(self, code: str, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
 
 
 @dataclass(frozen=True)
@@ -56,14 +50,13 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedIm
             "unsupported_media_type",
             "SVG and other vector images are not supported: send a raster "
             "image (PNG, JPEG, WebP, BMP or GIF).",
-            415,
         )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputError("image_too_large", f"The image has too many pixels ({exc}).", 413) from exc
+        raise InputError("image_too_large", f"The image has too many pixels ({exc}).") from exc
     except Exception as exc:  # Pillow's plugins raise many types on hostile bytes; all mean "unreadable"
         raise InputError(
             "invalid_image",
@@ -73,14 +66,12 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedIm
         raise InputError(
             "unsupported_media_type",
             f"{image.format} images are not supported: send PNG, JPEG, WebP, BMP or GIF.",
-            415,
         )
     width, height = image.size
     if width * height > max_pixels:
         raise InputError(
             "image_too_large",
             f"The image is {width}x{height} = {width * height:,} pixels; the limit is {max_pixels:,}.",
-            413,
         )
     fast = _decode_plain_png(data, image)
     if fast is not None:

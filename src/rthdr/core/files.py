@@ -10,7 +10,7 @@ import numpy as np
 
 from rthdr.core.decode import InputError
 from rthdr.core.inference import Classifier, OneDigitCheck, Prediction
-from rthdr.core.pipeline import NumberReading, prepare_image, read_number
+from rthdr.core.pipeline import NumberReading, prepare, read_number
 
 
 @dataclass
@@ -47,7 +47,7 @@ def predict_files(paths: list[str], model: str | Path) -> list[FileResult]:
     readable: list[FileResult] = []
     for result in results:
         try:
-            inputs.append(prepare_image(Path(result.path).read_bytes()).model_input)
+            inputs.append(prepare(Path(result.path).read_bytes()).model_input)
             readable.append(result)
         except InputError as exc:
             result.error = exc.message

@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
+
+from rthdr.core.errors import ModelError
 
 # The shipped models are package data (rthdr/models/), so that a wheel installed by pip serves them;
 # `rthdr release` writes there in a checkout. The training checkpoints (.pt) stay out of the wheel.
@@ -49,10 +51,6 @@ class Prediction:
     @property
     def uncertain(self) -> bool:
         return self.confidence < UNCERTAIN_BELOW
-
-
-class ModelError(RuntimeError):
-    """The model file is missing or unusable."""
 
 
 def as_batch(images: np.ndarray) -> np.ndarray:
@@ -90,6 +88,14 @@ class OneDigitCheck:
     def if_present(cls, path: str | Path = DEFAULT_ONE_DIGIT_CHECK) -> OneDigitCheck | None:
         """The check, or None where its file is missing (numbers are then read without it)."""
         return cls(path) if Path(path).is_file() else None
+
+    @classmethod
+    def from_flag(cls, value: str) -> OneDigitCheck | None:
+        """The check a `--one-digit` flag names: "none" reads numbers without one, "" (not given)
+        the shipped check where it exists, anything else the file given (which must exist)."""
+        if value == "none":
+            return None
+        return cls(value) if value else cls.if_present(DEFAULT_ONE_DIGIT_CHECK)
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] -> (N,) probabilities."""
@@ -156,3 +162,9 @@ class Classifier:
         return np.concatenate(
             [self.probabilities(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
         )
+
+
+@lru_cache(maxsize=1)
+def shipped_classifier() -> Classifier:
+    """The shipped model, loaded once: the default of the public read_digit and read_number."""
+    return Classifier(DEFAULT_MODEL)

@@ -1,18 +1,26 @@
-"""image -> model input, timed: the one path every caller (API, CLI, evaluation) takes."""
+"""image -> model input, timed: the one path every caller (API, CLI, evaluation) takes, and the
+synchronous readings of a digit and of a number that the public API (`from rthdr import ...`) offers."""
 
 from __future__ import annotations
 
 import base64
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from rthdr.core.decode import DEFAULT_MAX_PIXELS, InputError, decode_image
-from rthdr.core.inference import Classifier, Prediction
-from rthdr.core.preprocess import Square, read_digit
+from rthdr.core.inference import Classifier, Prediction, shipped_classifier
+from rthdr.core.preprocess import Square, to_model_input
 from rthdr.core.segment import Classify, Digit, OneDigit, segment
+
+ImageSource = bytes | str | Path | np.ndarray  # file bytes, a file's path, or pixels (0 = background)
+
+
+def _image_data(image: ImageSource) -> bytes | np.ndarray:
+    return Path(image).read_bytes() if isinstance(image, str | Path) else image
 
 
 @dataclass(frozen=True)
@@ -27,26 +35,26 @@ def scaled(square: Square, factor: float) -> Square:
     return (square[0] * factor, square[1] * factor, square[2] * factor)
 
 
-def prepare_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
+def _prepare_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
     start = time.perf_counter()
     decoded = decode_image(data, max_pixels)
     decoded_at = time.perf_counter()
-    model_input, square = read_digit(decoded.grey)
+    model_input, square = to_model_input(decoded.grey)
     done = time.perf_counter()
     return Prepared(
         model_input, scaled(square, decoded.scale), (decoded_at - start) * 1000, (done - decoded_at) * 1000
     )
 
 
-def prepare_pixels(pixels: np.ndarray) -> Prepared:
+def _prepare_pixels(pixels: np.ndarray) -> Prepared:
     start = time.perf_counter()
-    model_input, square = read_digit(np.clip(pixels, 0, 255).astype(np.uint8), dark_ink=False)
+    model_input, square = to_model_input(pixels, dark_ink=False)
     return Prepared(model_input, square, 0.0, (time.perf_counter() - start) * 1000)
 
 
 def prepare(image: bytes | np.ndarray, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
     """Image file bytes, or a 28x28 pixel array (0 = background), -> the model input."""
-    return prepare_pixels(image) if isinstance(image, np.ndarray) else prepare_image(image, max_pixels)
+    return _prepare_pixels(image) if isinstance(image, np.ndarray) else _prepare_bytes(image, max_pixels)
 
 
 @dataclass(frozen=True)
@@ -94,14 +102,25 @@ class NumberReading:
         return any(p.uncertain for p in self.predictions)
 
 
+def read_digit(image: ImageSource, classifier: Classifier | None = None) -> Prediction:
+    """The digit in an image, synchronously; `classifier` defaults to the shipped model. The API
+    batches requests instead."""
+    classifier = classifier or shipped_classifier()
+    (prediction,) = classifier.predict(prepare(_image_data(image)).model_input[np.newaxis])
+    return prediction
+
+
 def read_number(
-    image: bytes | np.ndarray,
-    classifier: Classifier,
+    image: ImageSource,
+    classifier: Classifier | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     one_digit: OneDigit | None = None,
 ) -> NumberReading:
-    """The whole number in an image, synchronously (CLI, evaluation); the API batches instead."""
-    prepared = prepare_number(image, classifier.probabilities, max_pixels, one_digit)
+    """The whole number in an image, synchronously (CLI, evaluation); the API batches instead.
+    `classifier` defaults to the shipped model; `one_digit` (e.g. OneDigitCheck()) makes cuts
+    between touching digits surer, as the service does."""
+    classifier = classifier or shipped_classifier()
+    prepared = prepare_number(_image_data(image), classifier.probabilities, max_pixels, one_digit)
     predictions = classifier.predict(np.stack([d.model_input for d in prepared.digits]))
     return NumberReading("".join(str(p.digit) for p in predictions), predictions, prepared.original_boxes())
 

@@ -229,17 +229,15 @@ def shrink(grey: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     ), factor
 
 
-def preprocess(grey: np.ndarray, dark_ink: bool | None = None) -> np.ndarray:
-    """Any greyscale image of one digit -> (28, 28) float32 in [0, 1], MNIST style."""
-    return read_digit(grey, dark_ink)[0]
-
-
-def read_digit(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarray, Square]:
-    """The model input of the digit in a greyscale image, and the square of the image it shows.
+def to_model_input(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarray, Square]:
+    """The (28, 28) float32 model input, MNIST style, of the digit in a greyscale image, and the
+    square of the image it shows. `dark_ink` None detects the polarity; MNIST's own arrays (0 =
+    background) are dark_ink=False. Values outside 0-255 are clipped.
 
     The image is read at most WORKING_SIDE pixels large: the model sees 20 pixels of digit, so more
     only costs time. Where the digit is small in a big image, its region is read again from the
     full image, so it keeps at least DETAIL pixels."""
+    grey = grey if grey.dtype == np.uint8 else np.clip(grey, 0, 255).astype(np.uint8)
     small, factor = shrink(grey, WORKING_SIDE)
     dark_ink = ink_is_dark(small) if dark_ink is None else dark_ink
     ink = extract_ink(small, dark_ink)
@@ -256,11 +254,11 @@ def read_digit(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarr
     return model_input, (x0 + sx * factor, y0 + sy * factor, side * factor)
 
 
-def from_pixels(pixels: np.ndarray) -> np.ndarray:
-    """A 28x28 array of 0-255 with 0 = background (MNIST's convention) -> model input."""
-    return preprocess(np.clip(pixels, 0, 255).astype(np.uint8), dark_ink=False)
-
-
 def preprocess_all(images: np.ndarray, progress: bool = True) -> np.ndarray:
-    """Many 28x28 arrays (0 = background) -> their model inputs, with a progress bar."""
-    return np.stack([from_pixels(im) for im in tqdm(images, desc="preprocess", disable=not progress)])
+    """Many MNIST-style arrays (0 = background) -> their model inputs, with a progress bar."""
+    return np.stack(
+        [
+            to_model_input(im, dark_ink=False)[0]
+            for im in tqdm(images, desc="preprocess", disable=not progress)
+        ]
+    )

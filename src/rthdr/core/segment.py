@@ -22,33 +22,44 @@ Box = tuple[int, int, int, int]  # x, y, w, h
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N, 10) probabilities
 OneDigit = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) inputs -> (N,) P(one whole digit)
 
-SPECK_AREA = 0.02  # components under this share of the median digit's area are noise
-LINE_LENGTH = 1.8  # straight runs longer than this many digit heights are rules, not strokes
-WIDE = 0.8  # a group wider than this many digit heights may hold touching digits ...
-NARROW, DOUBT = 0.5, 0.5  # ... and so may a narrower one (down to NARROW) the one-digit check doubts
-MAX_WIDTH = 1.6  # a part cut from a group is at most this many digit heights wide
-EDGE = 0.15  # cuts start no nearer the group's sides than this share of its width
-THIN_COLUMNS = 5  # straight cuts go through this many of the columns with the least ink ...
-SLOPES = (-0.25, 0.0, 0.25)  # ... leaning like handwriting, in columns per row
-COLUMN_SPACING = 0.1  # ... at least this share of the group's width apart
-STEP_COST = 0.3  # a least-ink cut path pays this per column it moves sideways (1 per ink pixel)
-CROSSING_COST = 0.25  # log-confidence a split loses for each extra stroke its cut goes through
-SAME_CUT = 0.03  # cuts whose left parts differ by less than this share of the ink are one cut ...
-MAX_CUTS = 8  # ... and only this many of the cheapest are tried
-# Width / digit height of single digits by class, measured on numbers of validation digits: a "4"
-# twice as wide as usual is more likely two digits. The spreads are twice those measured, and the
-# shape weighs PRIOR_WEIGHT of the classifier's log-confidence: tuned on validation numbers.
-WIDTH_MEAN = np.array([0.89, 0.46, 0.92, 0.81, 0.80, 0.88, 0.77, 0.78, 0.78, 0.69])
-WIDTH_SD = np.array([0.32, 0.4, 0.32, 0.36, 0.34, 0.36, 0.32, 0.34, 0.34, 0.28])
-HEIGHT_SD = 0.34  # digit heights vary half as much around the typical height (measured likewise)
-PRIOR_WEIGHT = 0.16
-DIGIT_COST = 0.125  # score a reading loses per digit it finds
-SHORT = 0.8  # a piece shorter than this many digit heights may be part of its neighbour
-FRAGMENT = 0.55  # components shorter than this many digit heights are parts of a digit
-NEAR = 0.4  # a fragment further than this many digit heights from every digit is a stray mark
-GAP = 0.15  # fragments less than this many digit heights apart in columns may be one digit's strokes
-MAX_DIGITS = 16
-CHECK_WEIGHT = 0.3  # weight of the one-digit check against the classifier: tuned on validation numbers
+
+@dataclass(frozen=True)
+class SegmentParams:
+    """The tuned constants of number reading, with the values tuned on validation numbers (lengths
+    are in digit heights, the typical digit height measured on each image). Frozen: pass another
+    one to `segment` to try other values."""
+
+    speck_area: float = 0.02  # components under this share of the median digit's area are noise
+    line_length: float = 1.8  # straight runs longer than this many digit heights are rules, not strokes
+    wide: float = 0.8  # a group wider than this many digit heights may hold touching digits ...
+    narrow: float = 0.5  # ... and so may a narrower one (down to this) ...
+    doubt: float = 0.5  # ... that the one-digit check gives P(one digit) under this
+    max_width: float = 1.6  # a part cut from a group is at most this many digit heights wide
+    edge: float = 0.15  # cuts start no nearer the group's sides than this share of its width
+    thin_columns: int = 5  # straight cuts go through this many of the columns with the least ink ...
+    slopes: tuple[float, ...] = (-0.25, 0.0, 0.25)  # ... leaning like handwriting, in columns per row
+    column_spacing: float = 0.1  # ... at least this share of the group's width apart
+    step_cost: float = 0.3  # a least-ink cut path pays this per column it moves sideways (1 per ink pixel)
+    crossing_cost: float = 0.25  # log-confidence a split loses for each extra stroke its cut goes through
+    same_cut: float = 0.03  # cuts whose left parts differ by less than this share of the ink are one cut ...
+    max_cuts: int = 8  # ... and only this many of the cheapest are tried
+    # Width / digit height of single digits by class, measured on numbers of validation digits: a
+    # "4" twice as wide as usual is more likely two digits. The spreads are twice those measured,
+    # and the shape weighs prior_weight of the classifier's log-confidence.
+    width_mean: tuple[float, ...] = (0.89, 0.46, 0.92, 0.81, 0.80, 0.88, 0.77, 0.78, 0.78, 0.69)
+    width_sd: tuple[float, ...] = (0.32, 0.4, 0.32, 0.36, 0.34, 0.36, 0.32, 0.34, 0.34, 0.28)
+    height_sd: float = 0.34  # digit heights vary half as much around the typical height (measured likewise)
+    prior_weight: float = 0.16
+    digit_cost: float = 0.125  # score a reading loses per digit it finds
+    short: float = 0.8  # a piece shorter than this many digit heights may be part of its neighbour
+    fragment: float = 0.55  # components shorter than this many digit heights are parts of a digit
+    near: float = 0.4  # a fragment further than this from every digit is a stray mark
+    gap: float = 0.15  # fragments less than this far apart in columns may be one digit's strokes
+    max_digits: int = 16  # more marks than this that look like digits are refused, not read
+    check_weight: float = 0.3  # weight of the one-digit check against the classifier
+
+
+DEFAULTS = SegmentParams()
 
 
 @dataclass(frozen=True)
@@ -83,9 +94,9 @@ def _digit_height(stats: np.ndarray, shape: tuple[int, int]) -> float:
     return float(np.median(candidates[candidates >= 0.5 * candidates.max()]))
 
 
-def remove_rules(mask: np.ndarray, digit_height: float) -> np.ndarray:
+def remove_rules(mask: np.ndarray, digit_height: float, params: SegmentParams = DEFAULTS) -> np.ndarray:
     """Erase horizontal and vertical straight runs much longer than a digit (borders, underlines)."""
-    horizontal = max(3, round(LINE_LENGTH * digit_height))
+    horizontal = max(3, round(params.line_length * digit_height))
     vertical = max(3, round(1.5 * digit_height))
     lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, horizontal), np.uint8))
     lines = np.maximum(lines, cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((vertical, 1), np.uint8)))
@@ -109,13 +120,13 @@ def _column_runs(indices: np.ndarray, stats: np.ndarray, gap: float) -> list[np.
     return [np.array(run) for run in runs]
 
 
-def _group_pieces(stats: np.ndarray, digit_height: float) -> list[list[int]]:
+def _group_pieces(stats: np.ndarray, digit_height: float, params: SegmentParams) -> list[list[int]]:
     """Each component of about a digit's height is a digit of its own, even where slanted digits
     share columns. Shorter fragments (a 7's separate bar, a 4 written in two strokes, a broken
     stroke) join the nearest digit. Fragments far from every digit are stray marks and are dropped,
     unless, stacked in the same columns, they are together that tall: a 5 whose bar stands apart."""
     x, y, w, h = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
-    tall = FRAGMENT * digit_height
+    tall = params.fragment * digit_height
     full = np.flatnonzero(h >= tall)
     if not len(full):
         return [[int(i)] for i in np.argsort(x)]
@@ -124,11 +135,11 @@ def _group_pieces(stats: np.ndarray, digit_height: float) -> list[list[int]]:
     for fragment in np.flatnonzero(h < tall):
         overlap = np.minimum(x[full] + w[full], x[fragment] + w[fragment]) - np.maximum(x[full], x[fragment])
         nearest = int(np.argmax(overlap))  # the largest overlap, or else the smallest gap
-        if -overlap[nearest] <= NEAR * digit_height:
+        if -overlap[nearest] <= params.near * digit_height:
             groups[nearest].append(int(fragment))
         else:
             stray.append(int(fragment))
-    for run in _column_runs(np.array(stray, int), stats, GAP * digit_height):
+    for run in _column_runs(np.array(stray, int), stats, params.gap * digit_height):
         if (y[run] + h[run]).max() - y[run].min() >= tall:
             groups.append(run.tolist())
     return groups
@@ -147,24 +158,26 @@ def crop_input(ink: Ink, piece: Piece) -> tuple[np.ndarray, Square]:
     return model_input, (sx + x, sy + y, side)
 
 
-def _cut_paths(ink: np.ndarray) -> list[np.ndarray]:
+def _cut_paths(ink: np.ndarray, params: SegmentParams) -> list[np.ndarray]:
     """Where touching digits may part, as a column per row of the piece: straight and slanted lines
     through its thinnest columns, and the paths that cross the least ink, which bend around the
     stroke of one digit where two overlap."""
     h, w = ink.shape
     rows = np.arange(h)
-    low, high = max(1, int(EDGE * w)), min(w - 1, int((1 - EDGE) * w))
+    low, high = max(1, int(params.edge * w)), min(w - 1, int((1 - params.edge) * w))
     profile = np.convolve(ink.sum(axis=0).astype(np.float32), np.ones(3) / 3, mode="same")
     columns: list[int] = []
     for column in low + np.argsort(profile[low:high], kind="stable"):
-        if len(columns) < THIN_COLUMNS and all(abs(column - c) >= w * COLUMN_SPACING for c in columns):
+        if len(columns) < params.thin_columns and all(
+            abs(column - c) >= w * params.column_spacing for c in columns
+        ):
             columns.append(int(column))
-    paths = [np.round(c + slope * (rows - h / 2)).astype(int) for c in columns for slope in SLOPES]
+    paths = [np.round(c + slope * (rows - h / 2)).astype(int) for c in columns for slope in params.slopes]
     cost = ink.astype(np.float32)
     total, moves = cost[0].copy(), np.zeros((h, w), np.int8)
     for row in range(1, h):
         options = np.stack(
-            [np.r_[np.inf, total[:-1]] + STEP_COST, total, np.r_[total[1:], np.inf] + STEP_COST]
+            [np.r_[np.inf, total[:-1]] + params.step_cost, total, np.r_[total[1:], np.inf] + params.step_cost]
         )
         moves[row] = options.argmin(axis=0) - 1
         total = options.min(axis=0) + cost[row]
@@ -182,7 +195,7 @@ def _cut_paths(ink: np.ndarray) -> list[np.ndarray]:
 Stretch = tuple[int, int, Piece]  # the ink between two of a piece's cuts (their indices)
 
 
-def _stretches(piece: Piece, digit_height: float) -> tuple[list[Stretch], list[float]]:
+def _stretches(piece: Piece, digit_height: float, params: SegmentParams) -> tuple[list[Stretch], list[float]]:
     """The candidate digits of a piece: its ink between any two of its cuts (or its sides), sorted
     by where they end, and what each cut costs: a cut through more than one stroke is probably
     cutting a digit, since touching digits meet at one stroke."""
@@ -191,16 +204,16 @@ def _stretches(piece: Piece, digit_height: float) -> tuple[list[Stretch], list[f
     cols = np.arange(w)[None, :]
     total_ink = int(local.sum())
     options = []
-    for path in _cut_paths(local):
+    for path in _cut_paths(local, params):
         inside = (path >= 0) & (path < w)
         on_path = local[np.arange(h), np.clip(path, 0, w - 1)] * inside
         crossings = int(np.count_nonzero(np.diff(on_path.astype(np.int8), prepend=0) == 1))
         left = int((local * (cols < path[:, None])).sum())
-        options.append((CROSSING_COST * max(0, crossings - 1), int(on_path.sum()), left, path))
+        options.append((params.crossing_cost * max(0, crossings - 1), int(on_path.sum()), left, path))
     chosen: list[tuple[float, int, int, np.ndarray]] = []
     for option in sorted(options, key=lambda o: o[:2]):  # the cheapest first
-        distinct = all(abs(option[2] - c[2]) > SAME_CUT * total_ink for c in chosen)
-        if distinct and len(chosen) < MAX_CUTS:
+        distinct = all(abs(option[2] - c[2]) > params.same_cut * total_ink for c in chosen)
+        if distinct and len(chosen) < params.max_cuts:
             chosen.append(option)
     chosen.sort(key=lambda o: o[2])
     cuts = [np.full(h, -1), *(o[3] for o in chosen), np.full(h, w)]
@@ -213,7 +226,7 @@ def _stretches(piece: Piece, digit_height: float) -> tuple[list[Stretch], list[f
                 continue
             px, py, pw, ph = _bounding_box(part)
             whole = i == 0 and j == len(cuts) - 1
-            if not whole and (ph < FRAGMENT * digit_height or pw > MAX_WIDTH * digit_height):
+            if not whole and (ph < params.fragment * digit_height or pw > params.max_width * digit_height):
                 continue
             mask = np.zeros_like(piece.mask)
             mask[y : y + h, x : x + w] = part
@@ -221,7 +234,9 @@ def _stretches(piece: Piece, digit_height: float) -> tuple[list[Stretch], list[f
     return stretches, costs
 
 
-def _digit_scores(ink: Ink, parts: list[Piece], digit_height: float, classify: Classify) -> np.ndarray:
+def _digit_scores(
+    ink: Ink, parts: list[Piece], digit_height: float, classify: Classify, params: SegmentParams
+) -> np.ndarray:
     """How well each part reads as one digit: the classifier's log-confidence plus how usual the
     part's width and height are for the digit it reads as (the classifier alone reads a squeezed
     pair as one digit too readily), less a cost per digit."""
@@ -229,12 +244,12 @@ def _digit_scores(ink: Ink, parts: list[Piece], digit_height: float, classify: C
     widths = np.array([p.box[2] for p in parts]) / digit_height
     heights = np.array([p.box[3] for p in parts]) / digit_height
     shape = (
-        0.5 * ((widths[:, None] - WIDTH_MEAN) / WIDTH_SD) ** 2
-        + np.log(WIDTH_SD)
-        + 0.5 * ((heights[:, None] - 1.0) / HEIGHT_SD) ** 2
+        0.5 * ((widths[:, None] - np.array(params.width_mean)) / np.array(params.width_sd)) ** 2
+        + np.log(np.array(params.width_sd))
+        + 0.5 * ((heights[:, None] - 1.0) / params.height_sd) ** 2
     )
-    fit = np.log(probabilities + 1e-9) - PRIOR_WEIGHT * shape
-    return fit.max(axis=1) - DIGIT_COST
+    fit = np.log(probabilities + 1e-9) - params.prior_weight * shape
+    return fit.max(axis=1) - params.digit_cost
 
 
 def _best_reading(stretches: list[Stretch], scores: np.ndarray, costs: list[float]) -> list[Piece]:
@@ -249,31 +264,43 @@ def _best_reading(stretches: list[Stretch], scores: np.ndarray, costs: list[floa
 
 
 def _may_hold_two(
-    ink: Ink, pieces: list[Piece], digit_height: float, one_digit: OneDigit | None
+    ink: Ink, pieces: list[Piece], digit_height: float, one_digit: OneDigit | None, params: SegmentParams
 ) -> list[bool]:
-    """Which pieces may be touching digits: those wider than WIDE digit heights and, where there is a
-    one-digit check, narrower ones it gives P(one digit) < DOUBT: a narrow "1" touching its neighbour."""
-    may_cut = [p.box[2] > WIDE * digit_height for p in pieces]
-    narrow = [i for i, p in enumerate(pieces) if NARROW * digit_height < p.box[2] <= WIDE * digit_height]
+    """Which pieces may be touching digits: those wider than `wide` digit heights and, where there is a
+    one-digit check, narrower ones it gives P(one digit) < `doubt`: a narrow "1" touching its neighbour."""
+    may_cut = [p.box[2] > params.wide * digit_height for p in pieces]
+    narrow = [
+        i
+        for i, p in enumerate(pieces)
+        if params.narrow * digit_height < p.box[2] <= params.wide * digit_height
+    ]
     if one_digit is None or not narrow:
         return may_cut
-    doubted = one_digit(np.stack([crop_input(ink, pieces[i])[0] for i in narrow])) < DOUBT
+    doubted = one_digit(np.stack([crop_input(ink, pieces[i])[0] for i in narrow])) < params.doubt
     for i, doubt in zip(narrow, doubted, strict=True):
         may_cut[i] = bool(doubt)
     return may_cut
 
 
 def _split(
-    ink: Ink, pieces: list[Piece], digit_height: float, classify: Classify, to_cut: list[bool]
+    ink: Ink,
+    pieces: list[Piece],
+    digit_height: float,
+    classify: Classify,
+    to_cut: list[bool],
+    params: SegmentParams,
 ) -> list[Piece]:
     """Segmentation by recognition: each piece that may hold touching digits is cut along candidate
     paths, every stretch between two cuts is read (all pieces' stretches in one batch), and the
     reading of each piece with the best total score is kept."""
-    plans = [_stretches(p, digit_height) if cut else None for p, cut in zip(pieces, to_cut, strict=True)]
+    plans = [
+        _stretches(piece, digit_height, params) if cut else None
+        for piece, cut in zip(pieces, to_cut, strict=True)
+    ]
     parts = [part for plan in plans if plan for _, _, part in plan[0]]
     if not parts:
         return pieces
-    scores = _digit_scores(ink, parts, digit_height, classify)
+    scores = _digit_scores(ink, parts, digit_height, classify, params)
     result, start = [], 0
     for piece, plan in zip(pieces, plans, strict=True):
         if plan is None:
@@ -285,7 +312,9 @@ def _split(
     return result
 
 
-def _merge(ink: Ink, pieces: list[Piece], digit_height: float, classify: Classify) -> list[Piece]:
+def _merge(
+    ink: Ink, pieces: list[Piece], digit_height: float, classify: Classify, params: SegmentParams
+) -> list[Piece]:
     """Join neighbours that read better as one digit than as two: a 4 written in two strokes whose
     parts both look tall enough, a broken 8. Only close pairs, one of them short, narrow enough
     together for one digit, are considered."""
@@ -293,8 +322,8 @@ def _merge(ink: Ink, pieces: list[Piece], digit_height: float, classify: Classif
     for i, (a, b) in enumerate(itertools.pairwise(pieces)):
         gap = b.box[0] - (a.box[0] + a.box[2])
         width = max(a.box[0] + a.box[2], b.box[0] + b.box[2]) - a.box[0]
-        short = min(a.box[3], b.box[3]) < SHORT * digit_height
-        if gap <= 0.1 * digit_height and short and width <= WIDE * digit_height:
+        short = min(a.box[3], b.box[3]) < params.short * digit_height
+        if gap <= 0.1 * digit_height and short and width <= params.wide * digit_height:
             candidates.append(i)
     if not candidates:
         return pieces
@@ -318,7 +347,7 @@ def _merge(ink: Ink, pieces: list[Piece], digit_height: float, classify: Classif
     return merged
 
 
-def find_pieces(ink: Ink) -> tuple[list[Piece], float]:
+def find_pieces(ink: Ink, params: SegmentParams = DEFAULTS) -> tuple[list[Piece], float]:
     """The number's pieces of ink, left to right (a digit, its parts joined, or touching digits), and
     the typical digit height. Raises InputError(no_digit_found) when there are none."""
     stats = ink.stats
@@ -327,63 +356,70 @@ def find_pieces(ink: Ink) -> tuple[list[Piece], float]:
             "no_digit_found", "No ink found: the image looks blank. Write or photograph a number."
         )
     digit_height = _digit_height(stats, ink.mask.shape)
-    mask = remove_rules(ink.mask, digit_height)
+    mask = remove_rules(ink.mask, digit_height, params)
     labels, stats = _stats(mask)
     if len(stats):
         digit_height = _digit_height(stats, mask.shape)
         tall = stats[:, 3] >= 0.5 * digit_height
         typical_area = float(np.median(stats[tall, 4])) if tall.any() else float(stats[:, 4].max())
-        keep = np.flatnonzero(stats[:, 4] >= SPECK_AREA * typical_area)
+        keep = np.flatnonzero(stats[:, 4] >= params.speck_area * typical_area)
     else:
         keep = np.array([], dtype=int)
     if not len(keep):
         raise InputError("no_digit_found", "No digits found: only lines or specks of ink. Write a number.")
 
     pieces = []
-    for group in _group_pieces(stats[keep], digit_height):
+    for group in _group_pieces(stats[keep], digit_height, params):
         piece_mask = np.isin(labels, keep[group] + 1).astype(np.uint8)
         pieces.append(Piece(_bounding_box(piece_mask), piece_mask))
     pieces.sort(key=lambda p: p.box[0] + p.box[2] / 2)
     return pieces, digit_height
 
 
-def candidate_parts(pieces: list[Piece], digit_height: float) -> list[Piece]:
+def candidate_parts(
+    pieces: list[Piece], digit_height: float, params: SegmentParams = DEFAULTS
+) -> list[Piece]:
     """The parts the reader may take for one digit: each piece, and the ink between any two cuts of
     the pieces wide enough for two digits (what the one-digit check learns from; the narrower pieces
     the reader also cuts when the check doubts them are left out, as that choice needs the check)."""
     parts = list(pieces)
     for piece in pieces:
-        if piece.box[2] > WIDE * digit_height:
-            parts.extend(part for _, _, part in _stretches(piece, digit_height)[0])
+        if piece.box[2] > params.wide * digit_height:
+            parts.extend(part for _, _, part in _stretches(piece, digit_height, params)[0])
     return parts
 
 
-def checked(classify: Classify, one_digit: OneDigit | None) -> Classify:
+def checked(classify: Classify, one_digit: OneDigit | None, params: SegmentParams = DEFAULTS) -> Classify:
     """The digit probabilities segmentation scores parts by: the classifier's, times the one-digit
-    check's P(one whole digit) to the power CHECK_WEIGHT. The classifier alone reads a squeezed
+    check's P(one whole digit) to the power `check_weight`. The classifier alone reads a squeezed
     pair, or half of a digit, as one digit with its usual confidence."""
     if one_digit is None:
         return classify
-    return lambda images: classify(images) * one_digit(images)[:, None] ** CHECK_WEIGHT
+    return lambda images: classify(images) * one_digit(images)[:, None] ** params.check_weight
 
 
 def segment(
-    grey: np.ndarray, classify: Classify, dark_ink: bool | None = None, one_digit: OneDigit | None = None
+    grey: np.ndarray,
+    classify: Classify,
+    dark_ink: bool | None = None,
+    one_digit: OneDigit | None = None,
+    params: SegmentParams = DEFAULTS,
 ) -> list[Digit]:
     """The digits of a single-line number in a greyscale image, left to right. `one_digit`, if given,
     maps (N, 28, 28) inputs to P(one whole digit) (rthdr.inference.OneDigitCheck)."""
     ink = extract_ink(grey, dark_ink)
-    pieces, digit_height = find_pieces(ink)
-    score = checked(classify, one_digit)
-    pieces = _merge(ink, pieces, digit_height, score)
-    digits = _split(ink, pieces, digit_height, score, _may_hold_two(ink, pieces, digit_height, one_digit))
+    pieces, digit_height = find_pieces(ink, params)
+    score = checked(classify, one_digit, params)
+    pieces = _merge(ink, pieces, digit_height, score, params)
+    to_cut = _may_hold_two(ink, pieces, digit_height, one_digit, params)
+    digits = _split(ink, pieces, digit_height, score, to_cut, params)
     if not digits:
         raise InputError("no_digit_found", "No digits found: only small marks of ink. Write a number.")
-    if len(digits) > MAX_DIGITS:
+    if len(digits) > params.max_digits:
         raise InputError(
             "too_many_digits",
             f"Found {len(digits)} marks that look like digits; "
-            f"at most {MAX_DIGITS} are read. Send one line of up to 12 digits.",
+            f"at most {params.max_digits} are read: send one line of at most {params.max_digits} digits.",
         )
     digits.sort(key=lambda p: p.box[0] + p.box[2] / 2)
     return [Digit(p.box, *crop_input(ink, p)) for p in digits]

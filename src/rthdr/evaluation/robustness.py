@@ -18,10 +18,11 @@ from torch import nn
 from tqdm import tqdm
 
 from rthdr.core.decode import InputError
-from rthdr.core.preprocess import preprocess
+from rthdr.core.preprocess import to_model_input
 from rthdr.training.attacks import fgsm, pgd
 
 EPSILONS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+QUICK_EPSILONS = (0.0, 0.1, 0.3)  # a smoke run's: clean, a middle budget, the largest
 
 
 ATTACKS: dict[str, Callable[..., torch.Tensor]] = {"fgsm": fgsm, "pgd": pgd}
@@ -76,7 +77,7 @@ def corrupted_accuracy(
     for index, image in enumerate(images):
         damaged = CORRUPTIONS[corruption](image.astype(np.float32), rng).astype(np.uint8)
         try:
-            inputs.append(preprocess(damaged))
+            inputs.append(to_model_input(damaged)[0])
             kept.append(index)
         except InputError:  # nothing left to read: counts as an error
             continue
@@ -112,6 +113,32 @@ def measure(
     for corruption in tqdm(CORRUPTIONS, desc=f"{name}: corruptions", disable=not progress):
         report.corruptions[corruption] = corrupted_accuracy(predict, images, labels, corruption)
     return report
+
+
+def probabilities_of(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
+    """A PyTorch model as corrupted_accuracy() calls it: (N, 28, 28) inputs -> (N, 10) probabilities."""
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return torch.softmax(model(torch.from_numpy(batch).unsqueeze(1)), 1).numpy()
+
+    return predict
+
+
+def measure_checkpoints(
+    weights: list[str], data_dir: str | Path | None, limit: int, epsilons: tuple[float, ...] = EPSILONS
+) -> list[RobustnessReport]:
+    """measure() each PyTorch checkpoint, named by its file, on the first `limit` MNIST test images."""
+    from rthdr.data.mnist import load_mnist
+    from rthdr.training.model import load_checkpoint
+
+    images, labels = load_mnist("test", data_dir)
+    images, labels = images[:limit], labels[:limit]
+    reports = []
+    for path in weights:
+        model, _ = load_checkpoint(path)
+        reports.append(measure(Path(path).stem, model, probabilities_of(model), images, labels, epsilons))
+    return reports
 
 
 def write_reports(reports: list[RobustnessReport], out_dir: str | Path) -> list[Path]:
