@@ -9,9 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rthdr.bench.run import serving
+from rthdr.bench.server import serving
 from rthdr.core.inference import DEFAULT_MODEL, Classifier
 from rthdr.data.mnist import resolve_data_dir
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads MNIST, so `-m "not needs_mnist"` runs without the data."""
+    for item in items:
+        if "mnist_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.needs_mnist)
 
 
 @pytest.fixture(scope="session")

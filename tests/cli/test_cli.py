@@ -124,6 +124,7 @@ def test_evaluate_on_a_slice(model_path: Path, mnist_dir: Path, tmp_path: Path, 
     assert "recall %" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_every_command_has_help_with_defaults() -> None:
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
@@ -148,3 +149,15 @@ def test_every_command_has_help_with_defaults() -> None:
         [sys.executable, "-m", "rthdr.cli", "train", "--help"], capture_output=True, text=True
     )
     assert "(default: 30)" in train_help.stdout
+
+
+def test_the_parser_needs_no_torch() -> None:
+    """`rthdr serve` is the serving image's entry point and that image has no torch: every command's
+    flags, the train flags made from TrainConfig included, must be built without it."""
+    from tests.helpers.python import run_without_torch
+
+    run_without_torch(
+        "from rthdr.cli.main import build_parser\n"
+        "assert build_parser().parse_args(['serve', '--port', '9']).port == 9\n"
+        "assert build_parser().parse_args(['train']).epochs == 30\n"
+    )

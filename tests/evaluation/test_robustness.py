@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from rthdr.cli.main import main
 from rthdr.core.inference import SHIPPED_WEIGHTS
-from rthdr.evaluation.robustness import attacked_accuracy, corrupted_accuracy, fgsm, pgd
+from rthdr.evaluation.robustness import attacked_accuracy, corrupted_accuracy, fgsm, pgd, probabilities_of
 from rthdr.training.model import load_checkpoint
 from rthdr.training.train import TrainConfig, train
 
@@ -48,11 +48,7 @@ def test_stronger_attacks_hurt_more(model_and_data) -> None:
 
 def test_corruptions_go_through_the_preprocessing(model_and_data) -> None:
     model, _, _, images, labels = model_and_data
-
-    def predict(batch: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return torch.softmax(model(torch.from_numpy(batch).unsqueeze(1)), 1).numpy()
-
+    predict = probabilities_of(model)
     assert corrupted_accuracy(predict, images, labels, "none") > 0.98
     assert (
         corrupted_accuracy(predict, images, labels, "inverted (dark ink on white)") > 0.98

@@ -8,8 +8,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
+from torch import nn
 
-from rthdr.training.export import INPUT_NAME, OUTPUT_NAMES, export_onnx
+from rthdr.training.export import INPUT_NAME, OUTPUT_NAMES, export_graph, export_onnx
 from rthdr.training.model import (
     DigitNet,
     ModelConfig,
@@ -76,3 +77,25 @@ def test_onnx_export_matches_pytorch(model: DigitNet, tmp_path: Path) -> None:
         assert probabilities.shape == (batch, 10) and cam.shape == (batch, 10, 7, 7)
         assert np.abs(probabilities - expected).max() < 1e-4
         np.testing.assert_allclose(probabilities.sum(1), 1.0, atol=1e-5)
+
+
+class Noisy(nn.Module):
+    """A graph that ONNX Runtime cannot answer as PyTorch does: its noise is drawn anew by each."""
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        mean = image.mean(dim=(1, 2, 3))[:, None]
+        return mean + torch.rand_like(mean)
+
+
+def test_an_export_that_differs_from_pytorch_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="differs from PyTorch"):
+        export_graph(Noisy(), tmp_path / "noisy.onnx", ("noisy",))
+
+
+def test_any_graph_exports_with_its_named_outputs_and_a_dynamic_batch(tmp_path: Path) -> None:
+    path = tmp_path / "mean.onnx"
+    assert export_graph(nn.Sequential(nn.AvgPool2d(28), nn.Flatten()), path, ("mean",)) < 1e-6
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [(o.name, o.shape) for o in session.get_outputs()] == [("mean", ["batch", 1])]
+    (mean,) = session.run(None, {INPUT_NAME: np.ones((3, 1, 28, 28), np.float32)})
+    np.testing.assert_allclose(mean, 1.0, rtol=1e-6)

@@ -6,13 +6,15 @@ import json
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 
 from rthdr.cli.main import main
 from rthdr.core.inference import DEFAULT_ONE_DIGIT_CHECK, OneDigitCheck
 from rthdr.core.preprocess import to_mnist
 from rthdr.core.segment import checked
-from rthdr.training.onedigit import NOT_ONE, ONE, labelled_parts, part_label
+from rthdr.training.export import INPUT_NAME
+from rthdr.training.onedigit import NOT_ONE, ONE, OUTPUT_NAME, labelled_parts, part_label
 
 
 def test_parts_are_labelled_from_the_digits_that_drew_them(mnist_test: tuple[np.ndarray, np.ndarray]) -> None:
@@ -46,6 +48,7 @@ def test_parts_are_one_digit_when_they_hold_one_whole_digit_and_no_other(
     assert part_label(np.array(counts), np.array(ink_of)) == label
 
 
+@pytest.mark.slow
 def test_smoke_training_writes_a_check_the_service_can_load(mnist_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "onedigit.onnx"
     arguments = ["--numbers", "40", "--digits", "300", "--epochs", "1", "--out", str(out)]
@@ -55,6 +58,20 @@ def test_smoke_training_writes_a_check_the_service_can_load(mnist_dir: Path, tmp
     assert metrics["onnx_max_difference"] < 1e-4
     probability = OneDigitCheck(out)(np.random.default_rng(0).random((3, 28, 28), np.float32))
     assert probability.shape == (3,) and ((probability >= 0) & (probability <= 1)).all()
+    assert signature(out) == signature(DEFAULT_ONE_DIGIT_CHECK), "the shipped check's names and shapes"
+
+
+def signature(path: Path) -> list[tuple[str, list[int | str]]]:
+    """An ONNX file's inputs and outputs: names and shapes (the batch axis named)."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return [(value.name, value.shape) for value in [*session.get_inputs(), *session.get_outputs()]]
+
+
+def test_the_shipped_check_reads_image_and_answers_one_digit() -> None:
+    assert signature(DEFAULT_ONE_DIGIT_CHECK) == [
+        (INPUT_NAME, ["batch", 1, 28, 28]),
+        (OUTPUT_NAME, ["batch", 1]),
+    ]
 
 
 def squeezed_pair(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -95,7 +112,5 @@ def test_check_weighs_the_classifiers_probabilities() -> None:
 def test_cli_reads_numbers_with_the_shipped_check_unless_told_not_to(
     option: str, expected: Path | None
 ) -> None:
-    from rthdr.cli.main import load_one_digit
-
-    check = load_one_digit(option)
+    check = OneDigitCheck.from_flag(option)
     assert (check.path if check else None) == expected

@@ -16,9 +16,12 @@ from rthdr.core.inference import Classifier
 from rthdr.core.preprocess import preprocess_all
 from rthdr.data.mnist import load_mnist
 from rthdr.evaluation.timing import interleaved, throughput
-from rthdr.training.model import DigitNet, ModelConfig
+from rthdr.training.config import ModelConfig
+from rthdr.training.model import DigitNet
 
 QUANTISED_OPS = {"Conv", "Relu", "MaxPool"}
+PRUNED_LABEL = "pruned (structured), fine-tuned"
+INT8_LABEL = "INT8 (static, QDQ; served)"
 
 
 def float_layers(graph: Any) -> list[str]:
@@ -198,3 +201,34 @@ def prune_and_finetune(
         train(cfg, run, data_dir, start_from=pruned)
         tuned.append(load_checkpoint(str(run / "model.pt"))[0])
     return tuned  # type: ignore[return-value]
+
+
+def write_pruned(fp32: Path, weights: Path, amount: float, epochs: int, data_dir: str | Path | None) -> Path:
+    """Prune and fine-tune `weights` (prune_and_finetune) and write the result beside the float
+    model as MODEL.pruned.onnx, with its checkpoint MODEL.pruned.pt."""
+    from rthdr.training.export import export_onnx
+    from rthdr.training.model import Ensemble, save_checkpoint
+
+    with tempfile.TemporaryDirectory() as runs:
+        networks = prune_and_finetune(weights, amount, epochs, Path(runs), data_dir)
+    model = networks[0] if len(networks) == 1 else Ensemble(networks)
+    pruned = fp32.with_suffix(".pruned.onnx")
+    export_onnx(model, pruned)
+    save_checkpoint(model, str(pruned.with_suffix(".pt")))
+    return pruned
+
+
+def variants_beside(fp32: Path) -> list[tuple[str, Path]]:
+    """The float model and the smaller files beside it, named for the table: those this run made
+    and those an earlier run left, so that every variant is measured in the same rounds."""
+    smaller = [(PRUNED_LABEL, fp32.with_suffix(".pruned.onnx")), (INT8_LABEL, fp32.with_suffix(".int8.onnx"))]
+    return [("FP32", fp32), *((name, path) for name, path in smaller if path.is_file())]
+
+
+def measure_on_test(
+    variants: list[tuple[str, Path]], data_dir: str | Path | None, limit: int | None, quick: bool = False
+) -> list[Variant]:
+    """measure() on the first `limit` MNIST test images (all by default), through the serving
+    preprocessing."""
+    images, labels = load_mnist("test", data_dir)
+    return measure(variants, preprocess_all(images[:limit]), labels[:limit], quick)

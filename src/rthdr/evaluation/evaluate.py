@@ -165,3 +165,12 @@ def evaluate_numbers(
             )
         )
     return results
+
+
+def write_numbers_report(results: list[NumberEvaluation], out_dir: str | Path) -> Path:
+    """numbers.json in out_dir: each length's accuracies and the numbers it read wrong."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "numbers.json"
+    path.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import shutil
 from datetime import UTC, datetime
 from functools import partial
@@ -18,6 +19,7 @@ from rthdr.core.inference import Classifier
 from rthdr.evaluation.edge import calibration_images, quantize_int8
 from rthdr.evaluation.evaluate import Evaluation, evaluate, write_report
 from rthdr.evaluation.timing import interleaved, percentiles
+from rthdr.training.config import ModelConfig, TrainConfig, as_flags, stages_words
 from rthdr.training.export import export_onnx
 from rthdr.training.model import (
     Ensemble,
@@ -41,27 +43,19 @@ def single_image_latencies_ms(classifiers: list[Classifier], runs: int = 3000) -
 
 
 def train_command(run_dir: Path, config: dict[str, Any]) -> str:
-    """The `rthdr train` line that reproduces a run (the flags that differ from their defaults)."""
-    from rthdr.training.train import TrainConfig
-
-    defaults = TrainConfig()
-    flags = {
-        "init": "--init",
-        "seed": "--seed",
-        "threads": "--threads",
-        "epochs": "--epochs",
-        "adversarial": "--adversarial",
-        "adversarial_eps": "--adversarial-eps",
-        "elastic_px": "--elastic",
-        "lr": "--lr",
-    }
-    extra = [
-        f"{flag} {config[key]}" for key, flag in flags.items() if config.get(key) != getattr(defaults, key)
-    ]
-    return " ".join(["rthdr train --out", run_dir.as_posix(), *extra])
+    """The `rthdr train` line that reproduces a run from its metrics.json config: every setting that
+    differs from TrainConfig's defaults, as the flags the CLI makes from the same fields, and the
+    network's shape unless it is the default or comes from --init's checkpoint."""
+    cfg = TrainConfig.from_dict(config)
+    words = ["rthdr", "train", "--out", run_dir.as_posix(), *as_flags(cfg)]
+    if cfg.init is None and cfg.model.stages != ModelConfig().stages:
+        words += ["--stages", *stages_words(cfg.model.stages)]
+    return shlex.join(words)
 
 
 def release_command(run_dirs: list[Path], name: str) -> str:
+    """The `rthdr release` line that ships the runs under this name; a model under another name than
+    the shipped one's (a variant, a test) is not held to the shipped model's accuracy bar."""
     named = "" if name == MODEL_NAME else f" --name {name} --min-accuracy 0"
     return "rthdr release " + " ".join(d.as_posix() for d in run_dirs) + named
 

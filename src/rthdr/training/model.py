@@ -13,31 +13,15 @@ activation maps come for free from the same computation that produces the logits
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
+from rthdr.training.config import ModelConfig  # torch-free, so that the CLI can read its defaults
+
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    # Output channels of each 3x3 conv (+BN+ReLU), grouped into stages; a 2x2 max-pool
-    # separates consecutive stages, so three stages take 28x28 down to 7x7.
-    stages: tuple[tuple[int, ...], ...] = ((16,), (32, 32), (64, 64, 128))
-    dropout: float = 0.1  # after each pooling and before the classifier
-    num_classes: int = 10
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        stages = tuple(tuple(int(c) for c in stage) for stage in data["stages"])
-        return cls(stages=stages, dropout=float(data["dropout"]), num_classes=int(data["num_classes"]))
 
 
 def conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:

@@ -25,12 +25,16 @@ from rthdr.core.preprocess import extract_ink
 from rthdr.core.segment import candidate_parts, crop_input, find_pieces
 from rthdr.data.mnist import load_mnist, train_validation_split
 from rthdr.data.synth import render_number
+from rthdr.training.export import export_graph
+from rthdr.training.train import Step, train_one_epoch
 
 ONE, NOT_ONE = 1.0, 0.0
 WHOLE = 0.92  # a part is one digit when at least this share of its ink is one digit's ...
 COVERED = 0.88  # ... and it holds at least this share of that digit's ink;
 MIXED, PARTIAL = 0.8, 0.7  # below these it is not one digit; in between, too close to call: skipped,
 SECOND = 0.5  # unless it holds this share of a second digit's ink: a narrow "1" beside a wide digit
+BATCH_SIZE = 256
+OUTPUT_NAME = "one_digit"  # the ONNX graph: 'image' (N, 1, 28, 28) -> 'one_digit' (N, 1) probabilities
 
 
 def part_label(counts: np.ndarray, ink_of: np.ndarray) -> float | None:
@@ -116,31 +120,17 @@ def rates(probability: np.ndarray, target: np.ndarray) -> dict[str, float]:
     }
 
 
-def export(net: OneDigitNet, path: Path) -> float:
-    """ONNX graph 'image' -> 'one_digit' (N, 1) probabilities; returns its max difference from PyTorch."""
-    import onnxruntime as ort
+def shifted_step(net: OneDigitNet, generator: torch.Generator) -> Step:
+    """A batch shifted by up to 2 pixels each way (the crops' centring varies a little), and the
+    logistic loss of 'one whole digit'."""
 
-    graph = nn.Sequential(net, nn.Sigmoid()).eval()
-    example = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    torch.onnx.export(
-        graph,
-        (example,),
-        str(path),
-        input_names=["image"],
-        output_names=["one_digit"],
-        dynamic_axes={"image": {0: "batch"}, "one_digit": {0: "batch"}},
-        opset_version=17,
-        dynamo=False,
-    )
-    batch = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        expected = graph(batch).numpy()
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (actual,) = session.run(None, {"image": batch.numpy()})
-    difference = float(np.abs(actual - expected).max())
-    if difference > 1e-4:
-        raise RuntimeError(f"ONNX export of {path} differs from PyTorch by {difference:.2e}")
-    return difference
+    def step(images: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, int]:
+        shift = tuple(torch.randint(-2, 3, (2,), generator=generator).tolist())
+        logits = net(torch.roll(images, shift, (2, 3)))[:, 0]
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, targets)
+        return loss, int(((logits >= 0) == (targets == ONE)).sum())
+
+    return step
 
 
 def train_one_digit(
@@ -178,23 +168,18 @@ def train_one_digit(
     inputs, targets = torch.from_numpy(x)[:, None], torch.from_numpy(y)
     net = OneDigitNet()
     optimizer = torch.optim.AdamW(net.parameters(), 2e-3, weight_decay=1e-4)
-    steps = epochs * -(-len(inputs) // 256)
+    steps = epochs * -(-len(inputs) // BATCH_SIZE)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, 3e-3, total_steps=steps)
-    started = time.time()
-    with tqdm(total=steps, desc="train", unit="batch", disable=not progress) as bar:
-        for _ in range(epochs):
-            net.train()
-            for batch in torch.randperm(len(inputs)).split(256):
-                shift = tuple(torch.randint(-2, 3, (2,)).tolist())  # the crops' centring varies a little
-                loss = nn.functional.binary_cross_entropy_with_logits(
-                    net(torch.roll(inputs[batch], shift, (2, 3)))[:, 0], targets[batch]
-                )
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                bar.update()
-                bar.set_postfix(loss=f"{loss.item():.3f}")
+    # The global generator, seeded above, draws the batches and shifts, as it did for the shipped check.
+    generator = torch.default_generator
+    step, started = shifted_step(net, generator), time.time()
+    for epoch in range(1, epochs + 1):
+        desc = f"epoch {epoch}/{epochs}"
+        loss, accuracy = train_one_epoch(
+            net, step, inputs, targets, optimizer, schedule, BATCH_SIZE, generator, desc, progress=progress
+        )
+        if progress:
+            tqdm.write(f"{desc}: train loss {loss:.4f} acc {accuracy:.4f}")
     net.eval()
     with torch.no_grad():
         probability = torch.sigmoid(net(torch.from_numpy(x_val)[:, None])[:, 0]).numpy()
@@ -208,7 +193,7 @@ def train_one_digit(
         "epochs": epochs,
         "touching": touching,
         "train_seconds": round(time.time() - started, 1),
-        "onnx_max_difference": export(net, out),
+        "onnx_max_difference": export_graph(nn.Sequential(net, nn.Sigmoid()), out, (OUTPUT_NAME,)),
     }
     out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics

@@ -10,7 +10,8 @@ import json
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import cast
 
@@ -22,47 +23,10 @@ from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from rthdr.data.mnist import load_mnist, train_validation_split
+from rthdr.training.config import TrainConfig  # its defaults make the CLI's flags, so it needs no torch
 from rthdr.training.export import export_onnx
-from rthdr.training.model import DigitNet, ModelConfig, count_macs, count_parameters, save_checkpoint
+from rthdr.training.model import DigitNet, count_macs, count_parameters, save_checkpoint
 from rthdr.training.plots import plot_history
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 3e-3  # peak of the one-cycle schedule
-    weight_decay: float = 5e-4
-    label_smoothing: float = 0.1
-    val_fraction: float = 1 / 12  # held out for model selection: 5,000 of the 60,000 training images
-    limit: int | None = None  # use only this many training images (quick runs, tests)
-    patience: int = 8  # stop after this many epochs without a better validation accuracy
-    ema_decay: float = 0.999  # the shipped weights are an exponential moving average
-    # Random affine augmentation, drawn independently per image.
-    rotate_deg: float = 12.0
-    shear_deg: float = 12.0
-    scale: float = 0.12  # zoom in [1 - scale, 1 + scale]
-    shift_px: float = 2.5
-    elastic_px: float = 0.8  # amplitude of a smooth random displacement field; 0 turns it off
-    # Adversarial training: each batch also trains on its attacked copy (half the loss each), so the
-    # model learns to resist attacks without giving up much clean accuracy. None = off.
-    adversarial: str | None = None  # "pgd" or "fgsm"
-    adversarial_eps: float = 0.1  # L-infinity budget in pixel units of [0, 1]
-    adversarial_steps: int = 3  # PGD steps during training
-    init: str | None = None  # a checkpoint to fine-tune instead of training from scratch (provenance)
-    # Knowledge distillation (Hinton et al. 2015): a trained checkpoint's softened answers on the same
-    # augmented batch are a second target, which lets a smaller, faster network keep the larger one's
-    # accuracy. None = off.
-    teacher: str | None = None
-    distill_weight: float = 0.5  # share of the loss that is the teacher's; the rest is the labels'
-    distill_temperature: float = 2.0  # softens both answers, so the teacher's second choices count
-    seed: int = 0  # weights' initialisation, batch order and augmentation
-    split_seed: int = 0  # which images are held out: kept fixed so models of an ensemble share it
-    # Train on images passed through the serving preprocessing (rthdr.core.preprocess), so the network
-    # learns exactly what it will be shown; MNIST's own tensors differ from it by resampling details.
-    serving_preprocess: bool = True
-    threads: int = 0  # torch intra-op threads; 0 = all cores
-    model: ModelConfig = field(default_factory=ModelConfig)
 
 
 def augment(images: torch.Tensor, cfg: TrainConfig, generator: torch.Generator) -> torch.Tensor:
@@ -131,44 +95,66 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return (tensor.div_(255) if images.dtype == np.uint8 else tensor).unsqueeze(1)
 
 
+# One batch's (inputs, targets) -> (the loss to minimise, how many of the batch it got right): what a
+# model's training recipe adds to the shared loop (augmentation, attacks, its loss).
+Step = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, int]]
+
+
 def train_one_epoch(
     model: nn.Module,
-    ema: AveragedModel,
+    step: Step,
     images: torch.Tensor,
-    labels: torch.Tensor,
+    targets: torch.Tensor,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
-    cfg: TrainConfig,
+    batch_size: int,
     generator: torch.Generator,
     desc: str,
-    teacher: nn.Module | None = None,
+    ema: AveragedModel | None = None,
+    progress: bool = True,
 ) -> tuple[float, float]:
+    """One pass in a random order drawn from `generator`: each batch's loss from `step`, then an
+    optimiser step, a schedule step and the EMA's update. Returns the mean loss and the accuracy."""
     model.train()
     order = torch.randperm(len(images), generator=generator)
     total_loss, correct, seen = 0.0, 0, 0
-    batches = tqdm(order.split(cfg.batch_size), desc=desc, leave=False, unit="batch")
+    batches = tqdm(order.split(batch_size), desc=desc, leave=False, unit="batch", disable=not progress)
     for index in batches:
-        x, y = augment(images[index], cfg, generator), labels[index]
-        attacked = adversarial_copy(model, x, y, cfg, generator) if cfg.adversarial else None
+        loss, right = step(images[index], targets[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        if ema is not None:
+            ema.update_parameters(model)
+        total_loss += loss.item() * len(index)
+        correct += right
+        seen += len(index)
+        batches.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
+    return total_loss / seen, correct / seen
+
+
+def classifier_step(
+    model: nn.Module, cfg: TrainConfig, generator: torch.Generator, teacher: nn.Module | None = None
+) -> Step:
+    """The digit classifier's batch: augmented, with its attacked copy when cfg asks for one,
+    label-smoothed cross-entropy, and the teacher's softened answers when distilling."""
+
+    def step(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:
+        x = augment(images, cfg, generator)
+        attacked = adversarial_copy(model, x, labels, cfg, generator) if cfg.adversarial else None
         logits = model(x)
-        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        loss = F.cross_entropy(logits, labels, label_smoothing=cfg.label_smoothing)
         if attacked is not None:
-            attacked_loss = F.cross_entropy(model(attacked), y, label_smoothing=cfg.label_smoothing)
+            attacked_loss = F.cross_entropy(model(attacked), labels, label_smoothing=cfg.label_smoothing)
             loss = (loss + attacked_loss) / 2
         if teacher is not None:
             loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * distillation_loss(
                 logits, teacher, x, cfg.distill_temperature
             )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        ema.update_parameters(model)
-        total_loss += loss.item() * len(y)
-        correct += int((logits.argmax(1) == y).sum())
-        seen += len(y)
-        batches.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
-    return total_loss / seen, correct / seen
+        return loss, int((logits.argmax(1) == labels).sum())
+
+    return step
 
 
 def distillation_loss(
@@ -245,10 +231,11 @@ def train(
 
     history: list[dict] = []
     best_acc, best_epoch, started = -1.0, 0, time.perf_counter()
+    step = classifier_step(model, cfg, generator, teacher)
     for epoch in range(1, cfg.epochs + 1):
         desc = f"epoch {epoch}/{cfg.epochs}"
         train_loss, train_acc = train_one_epoch(
-            model, ema, x_train, y_train, optimizer, scheduler, cfg, generator, desc, teacher
+            model, step, x_train, y_train, optimizer, scheduler, cfg.batch_size, generator, desc, ema
         )
         val_loss, val_acc = evaluate(ema.module, x_val, y_val)
         history.append(

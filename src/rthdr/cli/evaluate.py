@@ -1,0 +1,82 @@
+"""`rthdr evaluate`: a model on the MNIST test set, one digit per image or (--multi) whole numbers."""
+
+from __future__ import annotations
+
+import argparse
+
+from rthdr.cli.common import Commands, add_command, add_data_dir, add_model, add_one_digit
+
+
+def add_parser(commands: Commands) -> None:
+    parser = add_command(
+        commands,
+        "evaluate",
+        run,
+        help="measure a model on the MNIST test set",
+        description="Run the ONNX model on the 10,000 MNIST test images, each through the same "
+        "preprocessing the service uses, and write report.json, confusion_matrix.png and misclassified.png.",
+    )
+    add_data_dir(parser)
+    add_model(parser)
+    parser.add_argument("--out", default="reports/evaluation", help="output folder")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="only the first N test images (with --multi: N numbers of 3 and 5 digits)",
+    )
+    parser.add_argument(
+        "--multi",
+        action="store_true",
+        help="read whole numbers instead: synthetic photos of 3- to 10-digit numbers "
+        "composed from MNIST test digits",
+    )
+    parser.add_argument("--per-length", type=int, default=500, help="with --multi: numbers per length")
+    parser.add_argument(
+        "--lengths",
+        type=int,
+        nargs="+",
+        default=None,
+        help="with --multi: the number lengths to read (default: 3 to 10; with --limit: 3 and 5)",
+    )
+    add_one_digit(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rthdr.core.inference import Classifier
+    from rthdr.evaluation.evaluate import evaluate, write_report
+
+    if args.multi:
+        return run_multi(args)
+    evaluation, images, _, _ = evaluate(Classifier(args.model), args.data_dir, args.limit)
+    paths = write_report(evaluation, images, args.out)
+    print(f"model {evaluation.model} ({evaluation.version}) on {evaluation.test_images:,} MNIST test images")
+    print(
+        f"accuracy {100 * evaluation.accuracy:.2f} % through the serving preprocessing "
+        f"({evaluation.errors} errors); {100 * evaluation.raw_accuracy:.2f} % on the raw test tensors"
+    )
+    print("digit      " + " ".join(f"{d:>6}" for d in range(10)))
+    print("recall %   " + " ".join(f"{100 * a:6.2f}" for a in evaluation.per_class_accuracy))
+    print("precision %" + " ".join(f"{100 * p:6.2f}" for p in evaluation.per_class_precision))
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def run_multi(args: argparse.Namespace) -> int:
+    from rthdr.core.inference import Classifier, OneDigitCheck
+    from rthdr.evaluation.evaluate import evaluate_numbers, write_numbers_report
+
+    # --limit makes a quick run: fewer numbers, of two lengths only.
+    lengths = tuple(args.lengths or (range(3, 11) if args.limit is None else (3, 5)))
+    per_length = args.per_length if args.limit is None else args.limit
+    one_digit = OneDigitCheck.from_flag(args.one_digit)
+    results = evaluate_numbers(
+        Classifier(args.model), args.data_dir, lengths, per_length, one_digit=one_digit
+    )
+    check = f"with the one-digit check {one_digit.path}" if one_digit else "without the one-digit check"
+    print(f"synthetic photos of numbers made of MNIST test digits, {per_length} per length, {check}")
+    print("digits  whole-number accuracy %  per-digit accuracy %")
+    for r in results:
+        print(f"{r.length:>6}  {100 * r.string_accuracy:23.1f}  {100 * r.digit_accuracy:20.2f}")
+    print(f"wrote {write_numbers_report(results, args.out)}")
+    return 0

@@ -1,0 +1,56 @@
+"""`rthdr release`: a trained run (or several, as an ensemble) into the models folder, with its card."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rthdr.cli.common import Commands, add_command, add_data_dir
+from rthdr.core.inference import MODELS_DIR
+from rthdr.evaluation.evaluate import TEST_ACCURACY_TARGET  # torch-free: the serving image has no torch
+
+
+def add_parser(commands: Commands) -> None:
+    parser = add_command(
+        commands,
+        "release",
+        run,
+        help="ship a trained run: copy its model to models/ and write the model card",
+        description="Export the weights of one run (or several: an ensemble that averages them, as one ONNX "
+        "graph) into the models folder, measure it on the validation split and, once, on the MNIST test set, "
+        "time it, and write the model card (Markdown and JSON) and its plots.",
+        epilog="examples:\n  rthdr train --out runs/a && rthdr release runs/a\n"
+        "  rthdr release runs/s1 runs/s2      # a two-network ensemble",
+    )
+    parser.add_argument(
+        "runs", nargs="+", metavar="RUN", help="folders written by `rthdr train`; several make an ensemble"
+    )
+    parser.add_argument("--models-dir", default=str(MODELS_DIR), help="where the shipped model lives")
+    parser.add_argument("--images-dir", default="docs/images", help="the card's plots go in IMAGES_DIR/NAME")
+    parser.add_argument("--name", default="digitnet", help="the model's name: NAME.onnx, NAME.card.json, ...")
+    parser.add_argument(
+        "--min-accuracy",
+        type=float,
+        default=TEST_ACCURACY_TARGET,
+        help="exit with 1 if the test accuracy is lower (the shipped model's bar)",
+    )
+    add_data_dir(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rthdr.evaluation.modelcard import release
+
+    card = release(args.runs, args.models_dir, args.images_dir, args.data_dir, args.name)
+    metrics, int8 = card["metrics"], card["int8"]
+    for file, figures in ((f"{card['name']}.onnx", metrics), (int8["file"], int8)):
+        print(
+            f"released {file}: test accuracy {100 * figures['test_accuracy']:.2f} % ({figures['test_errors']} "
+            f"errors), single-image p50 {figures['single_image_latency_ms']['p50']} ms"
+        )
+    print(
+        f"wrote {args.models_dir}/{args.name}.card.md and .card.json; plots in {args.images_dir}/{args.name}"
+    )
+    if min(metrics["test_accuracy"], int8["test_accuracy"]) < args.min_accuracy:
+        print(f"warning: test accuracy below the {100 * args.min_accuracy:.1f} % asked for", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,43 @@
+"""The benchmark keeps working: a quick run measures real numbers (no timing assertions here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rthdr.bench import run, write
+from rthdr.bench.measure import float_beside
+from rthdr.core.inference import DEFAULT_MODEL, FLOAT_MODEL
+
+
+def test_the_float_file_beside_an_int8_file_is_the_network_it_was_quantised_from(tmp_path: Path) -> None:
+    assert float_beside(DEFAULT_MODEL) == FLOAT_MODEL
+    assert float_beside(FLOAT_MODEL) is None  # a float file is its own float file
+    assert float_beside(tmp_path / "other.int8.onnx") is None  # nothing beside it
+
+
+@pytest.mark.slow
+def test_quick_benchmark_measures_model_and_http(tmp_path: Path) -> None:
+    model_path, weights = DEFAULT_MODEL, FLOAT_MODEL.with_suffix(".pt")  # the served INT8 file; float weights
+    report = run(model_path, weights, quick=True, workers=1, command="rthdr bench --quick")
+    write(report, tmp_path)
+    saved = json.loads((tmp_path / "benchmarks.json").read_text())
+    assert saved["command"] == "rthdr bench --quick" and saved["versus"] == []
+    assert saved["model_only"]["onnxruntime"]["single_image_ms"]["p50"] > 0
+    assert saved["model_only"]["pytorch_eager"]["batch_256_images_per_s"] > 0
+    # PyTorch is compared with the float file of the same weights, timed beside the served INT8 one.
+    assert saved["model_only"]["files"] == {
+        "onnxruntime": "digitnet.int8.onnx",
+        "onnxruntime_float": "digitnet.onnx",
+    }
+    assert saved["model_only"]["onnxruntime_float"]["single_image_ms"]["p50"] > 0
+    assert saved["pipeline_ms"]["p99"] >= saved["pipeline_ms"]["p50"] > 0
+    for rows in saved["http"].values():
+        assert [row["concurrency"] for row in rows] == [1, 8]
+        for row in rows:
+            assert row["requests"] > 0 and row["error_count"] == 0 and row["p99_ms"] >= row["p50_ms"] > 0
+    markdown = (tmp_path / "benchmarks.md").read_text()
+    assert "`digitnet.int8.onnx` (served)" in markdown and "`digitnet.onnx` (float)" in markdown
+    assert "## End to end over HTTP" in markdown
