@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test venv lint typecheck pytest system train evaluate bench clean help
+.PHONY: run test check venv lint typecheck pytest system train evaluate bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -15,6 +15,9 @@ run: $(STAMP)  ## serve the web app and API at http://127.0.0.1:8000 with the bu
 	$(BIN)/rthdr serve
 
 test: $(STAMP) system lint typecheck pytest  ## set up, then lint, type-check and run the whole suite
+
+check: $(STAMP) lint typecheck  ## the fast loop, about a minute: lint, types and the tests not marked slow or browser
+	$(BIN)/pytest -q -m "not slow and not browser"
 
 venv: $(STAMP)  ## create .venv with the package, training and test extras
 
@@ -35,6 +38,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src
+
 
 pytest: $(STAMP)
 	$(BIN)/pytest

@@ -16,9 +16,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from rthdr.api.server import listening_socket
-from rthdr.bench.run import Served, free_port, serving
+from rthdr.bench.server import Served, free_port, serving
 from tests.helpers.images import encode, render
+
+pytestmark = pytest.mark.slow  # real server processes: seconds each
 
 
 def post(url: str, body: bytes, content_type: str) -> tuple[int, dict]:

@@ -119,7 +119,8 @@ def test_any_grey_image_gives_a_valid_input_or_a_clear_error(page: np.ndarray) -
         assert exc.code == "no_digit_found"
         return
     assert out.shape == (28, 28) and out.dtype == np.float32
-    assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+    # [0, 1] up to float32 resampling's rounding: an area average of ones can come out at 1.0000001
+    assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1 + 1e-6
 
 
 def model_input(grey: np.ndarray) -> np.ndarray:

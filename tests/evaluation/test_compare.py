@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from rthdr.cli.main import main
 
 
+@pytest.mark.slow
 def test_quick_comparison_writes_table_and_chart(
     mnist_dir: Path, model_path: Path, tmp_path: Path, capsys
 ) -> None:

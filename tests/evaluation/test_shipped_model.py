@@ -11,6 +11,8 @@ import pytest
 from rthdr.core.inference import DEFAULT_MODEL, FLOAT_MODEL, Classifier
 from rthdr.evaluation.evaluate import TEST_ACCURACY_TARGET, evaluate, write_report
 
+pytestmark = pytest.mark.slow  # the whole MNIST test set, twice
+
 CARD = FLOAT_MODEL.with_suffix(".card.json")
 
 
