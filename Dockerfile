@@ -49,14 +49,13 @@ RUN pip install . \
     && python -m pip uninstall --yes pip setuptools
 
 # ---- web: ONNX Runtime Web for the page's on-device mode (the three files it loads) -------------
+# npm's postinstall (scripts/vendor-ort.js) picks them out of node_modules into the package's
+# static/vendor/ort; no devDependencies (the linters) here.
 FROM node:20-bookworm-slim AS web
 WORKDIR /web
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error \
-    && mkdir -p /ort \
-    && cp node_modules/onnxruntime-web/dist/ort.wasm.min.mjs \
-          node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs \
-          node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm /ort/
+COPY scripts ./scripts
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 # ---- runtime ----------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -81,7 +80,7 @@ RUN groupadd --system --gid 10001 rthdr \
 COPY --from=builder /opt/venv /opt/venv
 
 WORKDIR /app
-COPY --from=web /ort /app/vendor/ort
+COPY --from=web /web/src/rthdr/api/static/vendor/ort /app/vendor/ort
 
 # /tmp/metrics must exist before the first request (prometheus_client fails on a missing folder).
 # It is created here for a plain `docker run`; with a read-only root mount a tmpfs/emptyDir at

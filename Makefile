@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test check venv lint typecheck pytest system train evaluate bench clean help
+.PHONY: run test check venv lint typecheck js pytest system train evaluate bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ help:  ## list the targets
 run: $(STAMP)  ## serve the web app and API at http://127.0.0.1:8000 with the bundled model
 	$(BIN)/rthdr serve
 
-test: $(STAMP) system lint typecheck pytest  ## set up, then lint, type-check and run the whole suite
+test: $(STAMP) system lint typecheck js pytest  ## set up, then lint, type-check and run every test: Python and the page's JavaScript
 
 check: $(STAMP) lint typecheck  ## the fast loop, about a minute: lint, types and the tests not marked slow or browser
 	$(BIN)/pytest -q -m "not slow and not browser"
@@ -39,6 +39,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
+js: $(STAMP)  ## the page's JavaScript: ESLint, Prettier, and node --test against the golden fixtures
+	npm run --silent lint
+	npm test
 
 pytest: $(STAMP)
 	$(BIN)/pytest
@@ -49,7 +52,7 @@ train: $(STAMP)  ## retrain the shipped model (15-40 minutes on 2 cores)
 evaluate: $(STAMP)  ## measure the shipped model on the MNIST test set
 	$(BIN)/rthdr evaluate --out reports/evaluation
 
-bench: $(STAMP) system  ## measure model and HTTP latency and throughput into docs/benchmarks.md
+bench: $(STAMP) system  ## measure model and HTTP latency and throughput into docs/results/benchmarks.md
 	$(BIN)/rthdr bench
 
 clean:  ## remove the virtual environment and caches

@@ -12,7 +12,7 @@ most `window_ms` and only while under load) and run as one batch: one ONNX Runti
 images costs less than one call each, and the loop prepares the next requests while a batch fills.
 With a window of 0 (the default) each request's images run alone, at once. The model is about a
 tenth of a request's work: batching pays only past saturation (more requests/s at concurrency 64)
-and lengthens the tail below it (p99 at concurrency 32); the figures are in the README.
+and lengthens the tail below it (p99 at concurrency 32); the figures are in docs/speed.md.
 """
 
 from __future__ import annotations

@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    if settings.ort_web_dir.is_dir():  # ONNX Runtime Web, for on-device recognition (`make` installs it)
+    # ONNX Runtime Web, for on-device recognition (`npm ci` installs it). The page asks
+    # /api/v1/on-device first, so a server without it is never asked for the runtime's files.
+    if settings.on_device_available:
         app.mount("/vendor/ort", StaticFiles(directory=settings.ort_web_dir), name="ort")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
 

@@ -35,6 +35,10 @@ class ImageJSON(BaseModel):
         return self
 
 
+class OnDevice(BaseModel):
+    available: bool = Field(description="whether /vendor/ort serves ONNX Runtime Web (`npm ci` installs it)")
+
+
 class ModelRef(BaseModel):
     name: str = Field(description="model file name")
     version: str = Field(description="first 12 hex digits of the model file's SHA-256")

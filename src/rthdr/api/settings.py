@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -15,8 +16,10 @@ from rthdr.core.inference import DEFAULT_MODEL, DEFAULT_ONE_DIGIT_CHECK
 CommaList = Annotated[list[str], NoDecode]  # read from the environment as "a,b,c", not JSON
 
 
-# npm installs ONNX Runtime Web here (package.json); the page works without it, server-side only.
-ORT_WEB_DIR = Path(__file__).resolve().parents[3] / "node_modules" / "onnxruntime-web" / "dist"
+# ONNX Runtime Web's files, package data: `npm ci` copies them here (package.json's postinstall), and
+# a wheel built after it carries them. Without them the page works server-side only.
+ORT_WEB_DIR = Path(str(resources.files("rthdr") / "api/static/vendor/ort"))
+ORT_WEB_MODULE = "ort.wasm.min.mjs"  # what the page imports from /vendor/ort
 
 
 class Settings(BaseSettings):
@@ -51,8 +54,14 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(10.0, description="API requests running longer answer 503")
     log_json: bool = Field(True, description="structured JSON logs (false: plain text)")
     ort_web_dir: Path = Field(
-        ORT_WEB_DIR, description="ONNX Runtime Web's dist folder, served at /vendor/ort"
+        ORT_WEB_DIR,
+        description="ONNX Runtime Web's files, for the page's on-device mode; served at /vendor/ort",
     )
+
+    @property
+    def on_device_available(self) -> bool:
+        """Whether /vendor/ort can serve ONNX Runtime Web to the page."""
+        return (self.ort_web_dir / ORT_WEB_MODULE).is_file()
 
     @field_validator("cors_origins", "api_keys", mode="before")
     @classmethod

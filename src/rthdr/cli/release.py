@@ -15,7 +15,7 @@ def add_parser(commands: Commands) -> None:
         commands,
         "release",
         run,
-        help="ship a trained run: copy its model to models/ and write the model card",
+        help="ship a trained run: copy its model into the package's models folder and write the model card",
         description="Export the weights of one run (or several: an ensemble that averages them, as one ONNX "
         "graph) into the models folder, measure it on the validation split and, once, on the MNIST test set, "
         "time it, and write the model card (Markdown and JSON) and its plots.",

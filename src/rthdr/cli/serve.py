@@ -14,7 +14,7 @@ def add_parser(commands: Commands) -> None:
         run,
         help="serve the web page and the REST API",
         description="Serve the drawing page at / and the API at /api/v1 (OpenAPI docs at /docs). "
-        "Every RTHDR_* setting can also come from the environment (see the README).",
+        "Every RTHDR_* setting can also come from the environment (docs/deployment.md lists them).",
         epilog="examples:\n  rthdr serve                          # http://127.0.0.1:8000\n"
         "  rthdr serve --host 0.0.0.0 --port 80 --workers 4",
     )

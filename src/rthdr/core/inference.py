@@ -29,7 +29,7 @@ FLOAT_MODEL = MODELS_DIR / "digitnet.onnx"
 SHIPPED_WEIGHTS = MODELS_DIR / "digitnet.pt"
 # What is served and used by default (the Docker image sets RTHDR_MODEL instead): the same network
 # quantised to INT8 by `rthdr release`, as accurate on validation and test digits and numbers, and
-# about a sixth faster on one CPU thread (see the README's Speed section).
+# about a sixth faster on one CPU thread (docs/speed.md).
 DEFAULT_MODEL = FLOAT_MODEL.with_suffix(".int8.onnx")
 # The one-digit check that number reading scores its cuts with (rthdr.training.onedigit trains it).
 DEFAULT_ONE_DIGIT_CHECK = FLOAT_MODEL.with_name("onedigit.onnx")

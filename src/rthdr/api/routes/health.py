@@ -7,8 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
-from rthdr.api.dependencies import ClassifierDep
-from rthdr.api.schemas import ModelCard, Status
+from rthdr.api.dependencies import ClassifierDep, SettingsDep
+from rthdr.api.schemas import ModelCard, OnDevice, Status
 
 router = APIRouter(tags=["operations"])
 ModelVariant = Literal["best", "served"]
@@ -60,3 +60,13 @@ async def model_file(classifier: ClassifierDep, variant: ModelVariant = "best") 
         filename=path.name,
         headers={"Cache-Control": "public, max-age=3600"},
     )
+
+
+@router.get(
+    "/api/v1/on-device",
+    response_model=OnDevice,
+    tags=["recognition"],
+    summary="Can the page recognise in the browser? (whether ONNX Runtime Web is served)",
+)
+async def on_device(settings: SettingsDep) -> OnDevice:
+    return OnDevice(available=settings.on_device_available)

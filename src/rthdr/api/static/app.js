@@ -6,12 +6,18 @@
 import { ApiError, fetchModelCard, recogniseImage } from "./api.js";
 import { DrawingPad } from "./canvas.js";
 import { settings, setUpControls, useDevice } from "./controls.js";
-import { predictCanvas } from "./ondevice.js";
+import { predictCanvas, predictFile } from "./ondevice.js";
 import { clearMarks, showMarks } from "./overlay.js";
 import { buildBars, showBusy, showError, showIdle, showNumber, showResult } from "./results.js";
 
 const AFTER_STROKE_MS = 100; // debounce: one request shortly after the pen lifts
 const DURING_STROKE_MS = 350; // throttle: a long stroke still gets an update every so often
+
+// What the in-browser model's answers say where the server would refuse the picture (its two
+// "no digit" messages in one; the browser's decoder in place of Pillow).
+const NO_DIGIT_IN_UPLOAD =
+  "No ink found: the image looks blank, or holds only specks. Draw or photograph a digit.";
+const UNREADABLE_HERE = "This browser cannot read the file as an image: use a PNG, JPEG, WebP, BMP or GIF.";
 
 const $ = (id) => document.getElementById(id);
 
@@ -200,10 +206,23 @@ async function markUpload(readings) {
   showMarks($("upload-marks"), { width: preview.naturalWidth, height: preview.naturalHeight }, readings);
 }
 
-/** Uploads always go to the server: the in-browser recipe expects a clean drawing, not a photo. */
+/** The server's answer about an upload, or the in-browser model's when "On device" is on. */
+async function readUpload(file, signal) {
+  if (!useDevice()) return recogniseImage(file, settings, signal);
+  let data;
+  try {
+    data = await predictFile(file, { explain: settings.explain });
+  } catch (err) {
+    if (err.name !== "EncodingError" && err.name !== "InvalidStateError") throw err;
+    throw new ApiError("invalid_image", UNREADABLE_HERE); // what createImageBitmap says of non-images
+  }
+  if (!data) throw new ApiError("no_digit_found", NO_DIGIT_IN_UPLOAD);
+  return { data };
+}
+
 function recogniseUpload() {
   const file = currentFile;
-  recognise((signal) => recogniseImage(file, settings, signal), "upload");
+  recognise((signal) => readUpload(file, signal), "upload");
 }
 
 function recogniseFile(file) {
@@ -310,10 +329,7 @@ setUpControls({
     pad.setSize(...size);
   },
   onExplain: (on) => (on ? recogniseAgain() : hideHeatmaps()),
-  onDevice: () => {
-    // Uploads always go to the server: only a drawing is read again.
-    if (!currentFile && !pad.isEmpty) recogniseDrawing();
-  },
+  onDevice: recogniseAgain,
 });
 idle();
 $("undo").addEventListener("click", undo);

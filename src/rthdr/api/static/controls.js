@@ -16,12 +16,17 @@ const MODES = {
 
 const DEVICE_NOTES = {
   checking: "Checking whether this browser can run the model…",
-  unavailable: "Not available here: the in-browser runtime is missing. The server reads your drawings.",
+  unavailable: "Not available here: the in-browser runtime is missing. The server reads your pictures.",
   off: "Runs the model in this browser: no server needed once it has loaded.",
   loading: "Loading the model into this browser…",
-  ready: "Drawings are read in this browser. Uploads still go to the server.",
+  ready: "Drawings are read in this browser, and so are uploaded pictures.",
   number: "Whole numbers are read on the server. On device reads one digit at a time.",
 };
+
+// For whoever runs the server: where the runtime comes from.
+const RUNTIME_MISSING =
+  "This server has no ONNX Runtime Web to send. Run `npm ci` in the project (it copies the runtime " +
+  "into the package's static/vendor/ort), then restart the server.";
 
 const STORAGE_KEY = "rthdr.settings";
 
@@ -67,6 +72,8 @@ function showDevice() {
   const input = $("on-device");
   input.checked = settings.onDevice;
   input.disabled = settings.mode === "number" || ["checking", "unavailable", "loading"].includes(device);
+  // On the label: a disabled switch shows no tooltip of its own in every browser.
+  input.closest("label").title = device === "unavailable" ? RUNTIME_MISSING : "";
   $("on-device-note").textContent = deviceNote();
   document.documentElement.dataset.onDevice = device; // for styling and tests
 }

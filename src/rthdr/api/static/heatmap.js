@@ -2,7 +2,8 @@
 // drawing (transparent where the model did not look) and, for on-device answers, the same
 // picture the server sends (the map in colour over the 28x28 input).
 
-const SIZE = 28;
+import { DISPLAY, SIZE } from "./constants.js";
+import { resizeLinear } from "./resize.js";
 
 /** The jet colour map (blue -> cyan -> yellow -> red), as OpenCV's COLORMAP_JET roughly. */
 function jet(v) {
@@ -37,35 +38,23 @@ export function heatCanvas(values) {
 }
 
 /**
- * The server's Grad-CAM (src/rthdr/explain.py) from the model's `cam` output for one class:
- * ReLU, bilinear upsampling of the 7x7 map to 28x28 (pixel centres aligned), scaled to a peak of 1.
- * @param {Float32Array} cam  7x7 values, row by row
+ * The server's Grad-CAM (src/rthdr/core/explain.py) from the model's `cam` output for one class:
+ * ReLU, OpenCV's bilinear upsampling to 28x28, scaled to a peak of 1.
+ * @param {Float32Array} cam  n x n values, row by row (7 x 7 for this model)
  * @returns {number[][]}  28 rows of 28 values in [0, 1]
  */
-export function gradCam(cam, n = 7) {
-  const scale = n / SIZE;
-  const at = (j) => {
-    const x = Math.min(Math.max((j + 0.5) * scale - 0.5, 0), n - 1);
-    const i = Math.min(Math.floor(x), n - 2);
-    return [i, x - i];
-  };
-  const relu = (y, x) => Math.max(0, cam[y * n + x]);
-  const rows = Array.from({ length: SIZE }, (_, r) => {
-    const [y, fy] = at(r);
-    return Array.from({ length: SIZE }, (_, c) => {
-      const [x, fx] = at(c);
-      const top = relu(y, x) * (1 - fx) + relu(y, x + 1) * fx;
-      const bottom = relu(y + 1, x) * (1 - fx) + relu(y + 1, x + 1) * fx;
-      return top * (1 - fy) + bottom * fy;
-    });
-  });
-  const peak = Math.max(...rows.flat());
-  return peak > 0 ? rows.map((row) => row.map((v) => v / peak)) : rows;
+export function gradCam(cam) {
+  const n = Math.round(Math.sqrt(cam.length));
+  const positive = { data: cam.map((v) => Math.max(0, v)), width: n, height: n };
+  const { data } = resizeLinear(positive, SIZE, SIZE);
+  const peak = Math.max(...data);
+  const values = peak > 0 ? data.map((v) => v / peak) : data;
+  return Array.from({ length: SIZE }, (_, row) => Array.from(values.subarray(row * SIZE, (row + 1) * SIZE)));
 }
 
 /**
  * The explanation picture the server sends: the model input in grey, the map in colour over it,
- * 112x112 (4 pixels per input pixel).
+ * DISPLAY pixels square.
  * @param {Float32Array} input  the 28x28 model input;  @param {number[][]} values  its Grad-CAM
  */
 export function explanationDataURL(input, values) {
@@ -80,7 +69,7 @@ export function explanationDataURL(input, values) {
   });
   ctx.putImageData(image, 0, 0);
   const big = document.createElement("canvas");
-  big.width = big.height = 4 * SIZE;
+  big.width = big.height = DISPLAY;
   const bigCtx = big.getContext("2d");
   bigCtx.imageSmoothingEnabled = false;
   bigCtx.drawImage(canvas, 0, 0, big.width, big.height);

@@ -1,21 +1,29 @@
-// On-device recognition: the same model, run in the browser by ONNX Runtime Web (WebAssembly).
-// Everything loads lazily, on the first use: the runtime (a 50 kB module and a 14 MB WebAssembly
-// file) and the model file. The session is kept in memory, so once loaded the page needs no server
-// to recognise a drawing.
+// On-device recognition: the same model, run in the browser by ONNX Runtime Web (WebAssembly), fed
+// by the server's own preprocessing ported to JavaScript (preprocess.js), for drawings and uploaded
+// pictures alike. Everything loads lazily, on the first use: the runtime (a 50 kB module and a
+// 14 MB WebAssembly file) and the model file. The session is kept in memory, so once loaded the
+// page needs no server to recognise a digit.
 
-import { canvasToModelInput, inputToDataURL } from "./preprocess.js";
+import { SIZE, UNCERTAIN_BELOW } from "./constants.js";
+import { canvasGrey, decodeFile } from "./decode.js";
 import { explanationDataURL, gradCam } from "./heatmap.js";
+import { toModelInput } from "./preprocess.js";
 
 const ORT_DIR = "/vendor/ort/";
 const ORT_MODULE = `${ORT_DIR}ort.wasm.min.mjs`; // the wasm-only build: no WebGPU/WebGL code
+const RUNTIME_URL = "/api/v1/on-device"; // whether this server has the runtime to send
 const MODEL_URL = "/api/v1/model/file";
-const UNCERTAIN_BELOW = 0.7; // the server's threshold (src/rthdr/inference.py)
 
-/** Whether this server ships ONNX Runtime Web (the page works without it, server-side only). */
+/**
+ * Whether this server ships ONNX Runtime Web (the page works without it, server-side only). The
+ * server says so first, so a server without it is never asked for the module (a 404 the browser
+ * would log as an error); then the module itself, which a proxy in between might not pass on.
+ */
 export async function runtimeAvailable() {
   try {
-    const response = await fetch(ORT_MODULE, { method: "HEAD" });
-    return response.ok;
+    const response = await fetch(RUNTIME_URL, { headers: { Accept: "application/json" } });
+    if (!response.ok || !(await response.json()).available) return false;
+    return (await fetch(ORT_MODULE, { method: "HEAD" })).ok;
   } catch {
     return false;
   }
@@ -52,7 +60,7 @@ async function createSession() {
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
   // The first run sets up buffers and takes several times longer: do it now, not on the user's
   // first drawing, so the latency shown is the steady one.
-  const blank = new ort.Tensor("float32", new Float32Array(28 * 28), [1, 1, 28, 28]);
+  const blank = new ort.Tensor("float32", new Float32Array(SIZE * SIZE), [1, 1, SIZE, SIZE]);
   await session.run({ image: blank });
   return { ort, session };
 }
@@ -63,20 +71,37 @@ function filename(disposition) {
 
 /**
  * Recognise the drawing on a canvas in the browser. Resolves to an answer shaped like the server's
- * /predict answer (plus `source` and `timing_ms`), or null when the canvas holds no ink.
+ * /predict answer (plus `source` and `timing_ms`), or null when the canvas holds no digit.
  */
 export async function predictCanvas(canvas, { explain = false } = {}) {
-  const { ort, session } = await loadModel();
+  await loadModel();
   const started = performance.now();
-  const prepared = canvasToModelInput(canvas);
-  if (!prepared) return null;
+  return predict(canvasGrey(canvas), 1, started, explain);
+}
+
+/**
+ * Recognise an image file in the browser, as predictCanvas; its region is in the file's pixels.
+ * Rejects when the browser cannot decode the file.
+ */
+export async function predictFile(file, { explain = false } = {}) {
+  await loadModel();
+  const started = performance.now();
+  const { grey, scale } = await decodeFile(file);
+  return predict(grey, scale, started, explain);
+}
+
+/** The model's answer about a grey image; `scale`: picture pixels per grey pixel. */
+async function predict(grey, scale, started, explain) {
+  const { ort, session } = await loadModel();
+  const read = toModelInput(grey);
+  if (!read) return null;
   const preprocessed = performance.now();
-  const feeds = { image: new ort.Tensor("float32", prepared.input, [1, 1, 28, 28]) };
+  const feeds = { image: new ort.Tensor("float32", read.input, [1, 1, SIZE, SIZE]) };
   const run = queue.then(() => session.run(feeds));
   queue = run.catch(() => {});
   const outputs = await run;
   const inferred = performance.now();
-  // The latency shown is the recognition's (preprocessing + model), as the server's "total" is.
+  // The latency shown is the recognition's (reading the picture + preprocessing + model).
   const timing = {
     preprocess: preprocessed - started,
     inference: inferred - preprocessed,
@@ -89,16 +114,31 @@ export async function predictCanvas(canvas, { explain = false } = {}) {
     confidence: probabilities[digit],
     probabilities,
     uncertain: probabilities[digit] < UNCERTAIN_BELOW,
-    preprocessed: inputToDataURL(prepared.input),
-    region: prepared.region,
+    preprocessed: inputToDataURL(read.input),
+    region: read.square.map((v) => v * scale),
     heatmap: null,
     model: { name: modelName },
     source: "device",
     timing_ms: timing,
   };
   if (explain) {
-    const values = gradCam(outputs.cam.data.subarray(digit * 49, (digit + 1) * 49));
-    answer.heatmap = { image: explanationDataURL(prepared.input, values), values };
+    const [, , h, w] = outputs.cam.dims; // (1, 10, 7, 7): a map per digit
+    const values = gradCam(outputs.cam.data.subarray(digit * h * w, (digit + 1) * h * w));
+    answer.heatmap = { image: explanationDataURL(read.input, values), values };
   }
   return answer;
+}
+
+/** The 28x28 input as a PNG data URL (white ink on black), like the server's "preprocessed". */
+function inputToDataURL(input) {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = SIZE;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(SIZE, SIZE);
+  input.forEach((v, i) => {
+    const grey = Math.round(255 * v);
+    image.data.set([grey, grey, grey, 255], 4 * i);
+  });
+  ctx.putImageData(image, 0, 0);
+  return canvas.toDataURL("image/png");
 }

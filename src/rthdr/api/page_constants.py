@@ -1,0 +1,72 @@
+"""The constants the page's JavaScript shares with the Python serving code, rendered as an ES module.
+
+The browser's port of the preprocessing (static/preprocess.js) must use the server's numbers, so
+they are generated, never copied by hand; tests/api/test_page_constants.py fails when the committed
+static/constants.js differs from what this renders. After changing one of them:
+
+    python -m rthdr.api.page_constants --write
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from types import ModuleType
+
+from rthdr.core import decode, explain, inference, preprocess
+
+CONSTANTS_JS = Path(__file__).resolve().parent / "static" / "constants.js"
+
+# (module, name): every Python constant the page reads, in the order the page meets them.
+SHARED: list[tuple[ModuleType, str]] = [
+    (decode, "MAX_SIDE"),
+    (preprocess, "SIZE"),
+    (preprocess, "FIT"),
+    (preprocess, "CENTRE"),
+    (preprocess, "MIN_CONTRAST"),
+    (preprocess, "MNIST_STROKE"),
+    (preprocess, "THIN_STROKE"),
+    (preprocess, "SPECK"),
+    (preprocess, "WORKING_SIDE"),
+    (preprocess, "DETAIL"),
+    (inference, "UNCERTAIN_BELOW"),
+    (explain, "DISPLAY"),
+]
+
+HEADER = """\
+// Generated from the Python constants by `python -m rthdr.api.page_constants --write`: do not edit.
+// tests/api/test_page_constants.py fails when this file and the Python code disagree.
+"""
+
+
+def literal(value: object) -> str:
+    """A Python int or float as the JavaScript number it equals (repr round-trips in both)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"only numbers are shared with the page, not {value!r}")
+    return repr(value)
+
+
+def render() -> str:
+    lines = [
+        f"export const {name} = {literal(getattr(module, name))}; // {module.__name__}.{name}"
+        for module, name in SHARED
+    ]
+    return HEADER + "\n" + "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m rthdr.api.page_constants", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--write", action="store_true", help=f"write {CONSTANTS_JS.name} in place (default: print it)"
+    )
+    args = parser.parse_args(argv)
+    if args.write:
+        CONSTANTS_JS.write_text(render())
+    else:
+        print(render(), end="")
+
+
+if __name__ == "__main__":
+    main()
