@@ -24,13 +24,13 @@ venv: $(STAMP)  ## create .venv with the package, training and test extras
 $(STAMP): pyproject.toml package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[train,test]'
+	$(BIN)/pip install --quiet -e '.[train,test,batch]'
 	npm ci --no-audit --no-fund --loglevel=error  # ONNX Runtime Web for on-device recognition
 	touch $@
 
-system:  ## Debian packages: chromium for the browser tests (never a browser download), wrk for load tests
-	@[ -x $(CHROMIUM) ] && command -v wrk >/dev/null || \
-		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium wrk; }
+system:  ## Debian packages: chromium for the browser tests (never a browser download), wrk for load tests, postgresql for the review queue's tests
+	@[ -x $(CHROMIUM) ] && command -v wrk >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium wrk postgresql; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -49,6 +49,7 @@ def test_validation_split_is_disjoint_and_seeded() -> None:
     torch.testing.assert_close(again[2], x_val)  # another model seed, the same held-out images
 
 
+@pytest.mark.slow
 def test_smoke_training_learns_and_never_reads_the_test_set(
     mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -85,6 +86,7 @@ def test_distillation_loss_is_zero_when_the_student_agrees_and_grows_as_it_depar
     assert 0 < float(nearer) < float(farther)
 
 
+@pytest.mark.slow
 def test_a_student_learns_from_the_teacher_alone(mnist_dir: Path, tmp_path: Path) -> None:
     """With the whole loss on the teacher's answers the labels never reach the student, so its
     validation accuracy can only come from the shipped model's knowledge."""
@@ -128,6 +130,7 @@ def test_train_says_what_is_wrong_with_its_checkpoints(
     assert "--stages and --init" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_release_writes_the_float_and_the_served_int8_file_with_one_card(
     mnist_dir: Path, tmp_path: Path
 ) -> None:

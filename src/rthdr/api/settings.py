@@ -57,13 +57,31 @@ class Settings(BaseSettings):
         ORT_WEB_DIR,
         description="ONNX Runtime Web's files, for the page's on-device mode; served at /vendor/ort",
     )
+    review: bool = Field(
+        False, description="queue uncertain answers, an audit share and the page's corrections for people"
+    )
+    database_url: str | None = Field(
+        None,
+        description="the review queue's database (postgresql://user@host:port/db); unset = a SQLite file",
+    )
+    review_audit_rate: float = Field(
+        0.01, ge=0, le=1, description="share of confident answers queued for review anyway, as an audit"
+    )
+    review_retention_days: float = Field(
+        90, ge=0, description="review items older than this are deleted at start-up; 0 = kept forever"
+    )
+    reviewer_keys: CommaList = Field(
+        default_factory=list,
+        description="keys that may review, as name:key (a bare key is named by its hash); "
+        "with any keys set, reviewing needs one",
+    )
 
     @property
     def on_device_available(self) -> bool:
         """Whether /vendor/ort can serve ONNX Runtime Web to the page."""
         return (self.ort_web_dir / ORT_WEB_MODULE).is_file()
 
-    @field_validator("cors_origins", "api_keys", mode="before")
+    @field_validator("cors_origins", "api_keys", "reviewer_keys", mode="before")
     @classmethod
     def split_commas(cls, value: object) -> object:
         """RTHDR_API_KEYS=a,b in the environment -> ["a", "b"]."""

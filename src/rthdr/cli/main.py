@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from rthdr.cli import (
+    batch,
     bench,
     compare,
     data,
@@ -15,6 +16,7 @@ from rthdr.cli import (
     export,
     predict,
     release,
+    reviews,
     robustness,
     serve,
     train,
@@ -30,6 +32,8 @@ COMMANDS = (
     data,
     evaluate,
     predict,
+    batch,
+    reviews,
     train_onedigit,
     release,
     compare,

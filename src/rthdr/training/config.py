@@ -125,6 +125,15 @@ class TrainConfig:
     distill_temperature: float = setting(
         2.0, "with --teacher: softens both answers, so the teacher's second choices count"
     )
+    # Corrections people made in the review queue, as `rthdr reviews export` writes them; mixed with
+    # MNIST (rthdr.training.train.EXTRA_SHARE of each epoch) so that little of MNIST is forgotten
+    # (docs/reviews.md measures how little).
+    extra: str | None = setting(
+        None,
+        "also train on this folder from `rthdr reviews export` (its inputs.npz), repeated to about "
+        "15 percent of each epoch; with --init, fine-tunes a model on its users' corrections",
+        metavar="DIR",
+    )
     seed: int = setting(0, "random seed (initialisation, batch order, augmentation)")
     split_seed: int = setting(
         0, "which training images are held out; the same for the networks of an ensemble"

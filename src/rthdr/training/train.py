@@ -22,7 +22,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
-from rthdr.data.mnist import load_mnist, train_validation_split
+from rthdr.data.mnist import DataError, load_mnist, train_validation_split
 from rthdr.training.config import TrainConfig  # its defaults make the CLI's flags, so it needs no torch
 from rthdr.training.export import export_onnx
 from rthdr.training.model import DigitNet, count_macs, count_parameters, save_checkpoint
@@ -201,6 +201,32 @@ def split_train_val(
     )
 
 
+# The share of each epoch's images that come from --extra: enough that a few hundred corrections are
+# seen ~30 times an epoch (each time augmented afresh), few enough that MNIST still makes 85 %.
+EXTRA_SHARE = 0.15
+
+
+def load_extra(directory: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model inputs and labels that `rthdr reviews export` wrote to `directory`."""
+    path = Path(directory) / "inputs.npz"
+    if not path.is_file():
+        raise DataError(f"--extra {directory}: no inputs.npz there; write one with `rthdr reviews export`")
+    with np.load(path) as data:
+        images, labels = data["images"], data["labels"]
+    if not len(labels):
+        raise DataError(f"--extra {directory}: the export holds no images")
+    return to_tensor(images), torch.from_numpy(labels.astype(np.int64))
+
+
+def mix_extra(
+    images: torch.Tensor, labels: torch.Tensor, extra: tuple[torch.Tensor, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training set with the extra set appended, repeated to about EXTRA_SHARE of the whole."""
+    copies = max(1, round(EXTRA_SHARE / (1 - EXTRA_SHARE) * len(images) / len(extra[0])))
+    tqdm.write(f"--extra: {len(extra[0])} images, {copies} copies each, among {len(images)} MNIST images")
+    return torch.cat([images, extra[0].repeat(copies, 1, 1, 1)]), torch.cat([labels, extra[1].repeat(copies)])
+
+
 def train(
     cfg: TrainConfig,
     out_dir: str | Path,
@@ -221,6 +247,8 @@ def train(
         teacher.eval()
 
     x_train, y_train, x_val, y_val = split_train_val(*load_mnist("train", data_dir), cfg)
+    if cfg.extra:  # training only: model selection stays on MNIST's validation split
+        x_train, y_train = mix_extra(x_train, y_train, load_extra(cfg.extra))
     model = start_from or DigitNet(cfg.model)
     ema = AveragedModel(model, avg_fn=ema_average(cfg.ema_decay), use_buffers=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

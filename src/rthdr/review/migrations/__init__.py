@@ -1,0 +1,1 @@
+"""Alembic's environment and revisions for the review table, run in code by ReviewStore.migrate()."""
