@@ -10,7 +10,6 @@ import contextlib
 import io
 import json
 import math
-import os
 import re
 import time
 import urllib.error
@@ -24,14 +23,11 @@ import pytest
 from PIL import Image
 
 from rthdr.core.inference import DEFAULT_MODEL
+from tests.helpers.browser import chromium, missing, screenshot
 from tests.helpers.images import encode, render, write_number
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "reports" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PREDICT = "**/api/v1/predict"
@@ -40,13 +36,6 @@ SERVER_LATENCY = r"Server \d+\.\d ms · round trip \d+ ms"
 DEVICE_LATENCY = r"On device: \d+\.\d ms \(model \d+\.\d ms\)"
 PEN = 20  # the pad's line width, in its logical pixels
 PLACEHOLDER = "\N{EN DASH}"  # the digit shown while there is no answer
-
-
-def missing(message: str) -> None:
-    """Missing prerequisites fail in CI and skip elsewhere, like the MNIST fixture does."""
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 # ---- the server and the browser -----------------------------------------------------------------
@@ -74,13 +63,8 @@ def server(model: Path, live_server: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        missing(f"{CHROMIUM} not found: `make browser` installs Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @dataclass
@@ -238,11 +222,6 @@ def fake_answer(digit: int, confidence: float, uncertain: bool = False, runner_u
             "timing_ms": {"decode": 0.1, "preprocess": 0.2, "inference": 0.3, "total": 0.6},
         }
     )
-
-
-def screenshot(page: object, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 Stroke = list[tuple[float, float]]

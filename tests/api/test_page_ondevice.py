@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.helpers.browser import chromium, missing, screenshot
 from tests.helpers.paths import ROOT
 
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
@@ -24,9 +24,6 @@ EXPECTED: dict[str, dict] = json.loads((GOLDEN / "expected.json").read_text())
 # Pictures people upload (photos and files of every format), not the drawing pad's canvases.
 UPLOADS = [name for name, e in EXPECTED.items() if "digit" in e and name.startswith(("photo-", "upload-"))]
 PHOTO = "photo-2-shadow.jpg"
-SCREENSHOTS = ROOT / "reports" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ONE_LEVEL = 1 / 255
 
 # In the page: the file through the page's own decoding and preprocessing, as on-device mode reads it.
@@ -39,13 +36,6 @@ READ_IN_THE_PAGE = """async ([name, bytes]) => {
 }"""
 
 
-def missing(message: str) -> None:
-    """Missing prerequisites fail in CI and skip elsewhere, as the other browser tests do."""
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def floats(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), np.float32)
 
@@ -56,13 +46,8 @@ def data_url_pixels(url: str) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        missing(f"{CHROMIUM} not found: `make system` installs Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -109,8 +94,7 @@ def test_an_uploaded_photo_is_read_without_the_server(
     assert page.locator("#result-digit").inner_text() == str(expected["digit"])
     assert page.locator("#latency").inner_text().startswith("On device")
     assert page.locator("#on-device-note").inner_text().startswith("Drawings are read in this browser")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "on-device-photo.png"), full_page=True)
+    screenshot(page, "on-device-photo.png")
 
     # The 28 x 28 input the page shows is the server's, to a grey level ...
     request = urllib.request.Request(

@@ -11,8 +11,13 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from rthdr.api.batcher import Predictor
+from rthdr.api.review_queue import ReviewQueue
+from rthdr.api.security import reviewer_of
 from rthdr.api.settings import Settings
 from rthdr.core.inference import Classifier, OneDigitCheck
+from rthdr.review.store import ReviewError, ReviewStore
+
+REVIEW_OFF = "review is off: set RTHDR_REVIEW=on to queue answers for people to check"
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -37,10 +42,38 @@ async def get_classifier(request: Request) -> Classifier:
     return classifier
 
 
+def require_review(request: Request) -> None:
+    """Review routes answer 404, saying how to turn review on, while it is off."""
+    if request.app.state.review_queue is None:
+        raise ReviewError("review_off", REVIEW_OFF)
+
+
+async def get_review_queue(request: Request) -> ReviewQueue:
+    require_review(request)
+    queue: ReviewQueue = request.app.state.review_queue
+    return queue
+
+
+async def get_review_store(request: Request) -> ReviewStore:
+    require_review(request)
+    store: ReviewStore = request.app.state.review_queue.store
+    return store
+
+
+async def get_reviewer(request: Request) -> str:
+    """The reviewer's name (see security.reviewer_of); review off is said before any key is asked for."""
+    require_review(request)
+    settings: Settings = request.app.state.settings
+    return reviewer_of(request, settings.api_keys, settings.reviewer_keys)
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 OneDigitDep = Annotated[OneDigitCheck | None, Depends(get_one_digit)]
+ReviewQueueDep = Annotated[ReviewQueue, Depends(get_review_queue)]
+ReviewStoreDep = Annotated[ReviewStore, Depends(get_review_store)]
+ReviewerDep = Annotated[str, Depends(get_reviewer)]
 ExplainParam = Annotated[
     bool, Query(description="add a Grad-CAM heatmap: where in the image the evidence for the digit lies")
 ]

@@ -20,8 +20,9 @@ from rthdr.api.body_limit import BodyLimitMiddleware
 from rthdr.api.errors import install_error_handlers
 from rthdr.api.metrics import MetricsMiddleware, metrics_endpoint
 from rthdr.api.request_log import RequestContextMiddleware
-from rthdr.api.routes import health, predict, recognize
-from rthdr.api.security import RateLimiter, SecurityHeadersMiddleware, guard_api
+from rthdr.api.review_queue import ReviewQueue, open_store
+from rthdr.api.routes import corrections, health, predict, recognize, reviews
+from rthdr.api.security import RateLimiter, SecurityHeadersMiddleware, accepted_keys, guard_api
 from rthdr.api.settings import Settings, get_settings
 from rthdr.core.inference import Classifier, OneDigitCheck
 
@@ -41,8 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await predictor.start()
         app.state.predictor = predictor
         app.state.one_digit = OneDigitCheck.if_present(settings.one_digit)
+        store = app.state.review_store = open_store(settings)
+        if settings.review and store is not None:
+            app.state.review_queue = ReviewQueue(store, settings.review_audit_rate)
         yield
         await predictor.stop()
+        if store is not None:
+            store.close()
 
     app = FastAPI(
         title="rthdr: real-time handwritten digit recognition",
@@ -56,11 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Settings reach routes through app.state (dependencies.get_app_settings): a dependency override
     # would be re-inspected by FastAPI on every request (measured: a fifth of the event loop's time).
     app.state.settings = settings
+    app.state.api_keys = accepted_keys(settings.api_keys, settings.reviewer_keys)
+    app.state.review_store = app.state.review_queue = None  # the lifespan opens them when review is on
     install_error_handlers(app)
     guarded = [Depends(guard_api)]
     app.include_router(predict.router, dependencies=guarded)
     app.include_router(recognize.router, dependencies=guarded)
-    app.include_router(health.router)
+    app.include_router(health.router)  # before reviews: its /reviews/status is no review's id
+    app.include_router(reviews.router, dependencies=guarded)
+    app.include_router(corrections.router, dependencies=guarded)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # ONNX Runtime Web, for on-device recognition (`npm ci` installs it). The page asks
@@ -83,12 +93,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    @app.get("/review", include_in_schema=False)
+    async def review_page() -> FileResponse:
+        """The reviewers' view; it says itself when review is off (it asks /api/v1/reviews/status)."""
+        return FileResponse(STATIC / "review.html")
+
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"],
+            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID", "X-Review", "X-Reviewer"],
             expose_headers=["X-Request-ID"],
         )
     app.add_middleware(MetricsMiddleware)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rthdr.core.explain import Heatmap
 from rthdr.core.inference import Classifier
+from rthdr.review.store import Item
 
 PixelRow = Annotated[list[Annotated[float, Field(ge=0, le=255)]], Field(min_length=28, max_length=28)]
 
@@ -82,6 +85,7 @@ class HeatmapOut(BaseModel):
         return cls(image=heatmap.data_url(), values=np.round(heatmap.values, 4).tolist())
 
 
+REVIEW_ID = "with review on: the id of the review item this answer was queued as, else null"
 REGION = (
     "[x, y, side]: the square of the original image the 28x28 model input shows (to draw the heatmap over it)"
 )
@@ -93,6 +97,7 @@ class PredictResponse(Prediction):
     heatmap: HeatmapOut | None = Field(None, description="with ?explain=true: why the model chose the digit")
     model: ModelRef
     timing_ms: Timing
+    review_id: int | None = Field(None, description=REVIEW_ID)
 
 
 class DigitReading(Prediction):
@@ -109,6 +114,102 @@ class RecognizeResponse(BaseModel):
     uncertain: bool = Field(description="true when any digit is uncertain")
     model: ModelRef
     timing_ms: Timing
+    review_id: int | None = Field(None, description=REVIEW_ID)
+
+
+# ---- the review queue ----------------------------------------------------------------------------
+
+Digits = Annotated[str, Field(pattern=r"^[0-9]{1,64}$", examples=["90210"])]
+ReviewOrder = Literal["oldest", "confidence"]
+
+
+class ReviewItem(BaseModel):
+    id: int
+    created_at: datetime
+    status: Literal["pending", "claimed", "done"] = Field(description="a lapsed claim is pending again")
+    source: Literal["predict", "recognize", "batch", "page"]
+    reason: Literal["uncertain", "audit", "correction"]
+    reading: str = Field(description="what the model read")
+    confidences: list[float] = Field(description="the model's confidence in each digit it read")
+    model_version: str
+    image_url: str | None = Field(description="where the image is, if one is stored")
+    image_path: str | None = Field(description="batch jobs: the file the image was read from")
+    suggested: str | None = Field(description='"Wrong? Correct it": what the person on the page said')
+    claimed_by: str | None
+    claimed_at: datetime | None
+    answer: str | None = Field(description="the reviewer's reading; null with answer_reason when none")
+    answer_reason: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, item: Item) -> ReviewItem:
+        fields = asdict(item)
+        image_url = f"/api/v1/reviews/{item.id}/image" if fields.pop("has_image") else None
+        return cls(**fields, image_url=image_url)
+
+
+class ReviewList(BaseModel):
+    items: list[ReviewItem]
+
+
+class ReviewCounts(BaseModel):
+    pending: int = Field(description="waiting for a reviewer (lapsed claims too)")
+    claimed: int = Field(description="held by a reviewer now")
+    done: int
+    corrected: int = Field(description="done with an answer other than the model's reading")
+    oldest_pending_age_s: float | None = Field(description="how long the oldest pending item has waited")
+
+
+class NextReview(BaseModel):
+    item: ReviewItem | None = Field(description="the item now claimed for you; null when none is pending")
+    counts: ReviewCounts
+
+
+class ReviewAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Digits | None = Field(description="the digits the image shows; null when it cannot be read")
+    reason: str | None = Field(
+        None, max_length=256, description='why there is no answer, e.g. "unreadable"', examples=["unreadable"]
+    )
+
+    @model_validator(mode="after")
+    def reason_without_answer(self) -> ReviewAnswer:
+        if self.answer is None and not (self.reason or "").strip():
+            raise ValueError('give the answer, or "answer": null with a reason such as "unreadable"')
+        return self
+
+
+class Correction(BaseModel):
+    """What the page's "Wrong? Correct it" sends: the picture, what the model read, what it shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str = Field(description="the picture the answer was about, as a data URL (or bare base64)")
+    reading: Annotated[str, Field(pattern=r"^[0-9]{0,64}$")] = Field(description="what the model read")
+    answer: Digits = Field(description="what the picture really shows")
+    confidences: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        description="the model's confidence in each digit it read"
+    )
+    model_version: str | None = Field(
+        None, max_length=128, description="the version of the model that read it; default: the served one"
+    )
+
+    @model_validator(mode="after")
+    def one_confidence_per_digit(self) -> Correction:
+        if len(self.confidences) != len(self.reading):
+            raise ValueError("give one confidence per digit read")
+        return self
+
+
+class Queued(BaseModel):
+    review_id: int = Field(description="the review item the correction was queued as")
+
+
+class ReviewStatus(BaseModel):
+    enabled: bool = Field(description="whether answers are queued for review (RTHDR_REVIEW)")
+    reviewer_key_required: bool = Field(description="whether reviewing needs a reviewer key in X-API-Key")
 
 
 class ErrorDetail(BaseModel):

@@ -1,9 +1,12 @@
-"""Security for the page and the API: response headers, optional API keys, per-client rate limits."""
+"""Security for the page and the API: response headers, optional API keys and reviewer keys,
+per-client rate limits."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
+from functools import lru_cache
 
 from fastapi import Request
 from limits import parse
@@ -70,6 +73,46 @@ def check_api_key(request: Request, api_keys: list[str]) -> None:
         )
 
 
+def accepted_keys(api_keys: list[str], reviewer_keys: list[str]) -> list[str]:
+    """The keys any API call accepts: with RTHDR_API_KEYS set, those and the reviewers' (a reviewer
+    draws digits too); without, none, as the API is open (reviewer keys alone guard only reviewing)."""
+    return [*api_keys, *reviewer_names(tuple(reviewer_keys))] if api_keys else []
+
+
+@lru_cache(maxsize=8)
+def reviewer_names(entries: tuple[str, ...]) -> dict[str, str]:
+    """RTHDR_REVIEWER_KEYS entries -> {key: reviewer's name}. "alice:k3y" is Alice's key (the name
+    ends at the first colon); a bare key is named by the start of its SHA-256, so that claims,
+    answers and logs never show a key."""
+    names = {}
+    for entry in entries:
+        name, colon, key = entry.partition(":")
+        if not colon:
+            name, key = "reviewer-" + hashlib.sha256(entry.encode()).hexdigest()[:8], entry
+        names[key.strip()] = name.strip()
+    return names
+
+
+def reviewer_of(request: Request, api_keys: list[str], reviewer_keys: list[str]) -> str:
+    """Who is reviewing. With any keys set, only a reviewer key may review, and it names the
+    reviewer (401 without a known key, 403 for a key without the role); with none, the X-Reviewer
+    header names them, else they are "anonymous"."""
+    if not api_keys and not reviewer_keys:
+        claimed = "".join(c for c in request.headers.get("x-reviewer", "") if c.isprintable())
+        return claimed.strip()[:64] or "anonymous"
+    given = request.headers.get("x-api-key", "")
+    for key, name in reviewer_names(tuple(reviewer_keys)).items():
+        if hmac.compare_digest(given, key):
+            return name
+    if given and any(hmac.compare_digest(given, key) for key in api_keys):
+        raise HTTPException(403, "This key may not review: reviewing needs a key from RTHDR_REVIEWER_KEYS.")
+    raise HTTPException(
+        401,
+        "Reviewing needs a reviewer key in the X-API-Key header.",
+        headers={"WWW-Authenticate": "X-API-Key"},
+    )
+
+
 class RateLimiter:
     """A moving one-minute window per client (its API key, else its address), per worker process."""
 
@@ -96,5 +139,5 @@ async def guard_api(request: Request) -> None:
     """The API routes' one guard: the API key, then the caller's rate limit. One dependency without
     sub-dependencies, as FastAPI spends ~20 us solving each dependency on every request (measured:
     four of them were a quarter of the framework's time per prediction)."""
-    check_api_key(request, request.app.state.settings.api_keys)
+    check_api_key(request, request.app.state.api_keys)  # accepted_keys(), worked out once
     request.app.state.rate_limiter(request)

@@ -1,4 +1,4 @@
-"""Liveness, readiness and the model card."""
+"""Liveness, readiness, the model card, and what the page may offer (on-device mode, review)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from rthdr.api.dependencies import ClassifierDep, SettingsDep
-from rthdr.api.schemas import ModelCard, OnDevice, Status
+from rthdr.api.schemas import ModelCard, OnDevice, ReviewStatus, Status
 
 router = APIRouter(tags=["operations"])
 ModelVariant = Literal["best", "served"]
@@ -70,3 +70,16 @@ async def model_file(classifier: ClassifierDep, variant: ModelVariant = "best") 
 )
 async def on_device(settings: SettingsDep) -> OnDevice:
     return OnDevice(available=settings.on_device_available)
+
+
+@router.get(
+    "/api/v1/reviews/status",
+    response_model=ReviewStatus,
+    tags=["review"],
+    summary='Is review on? (whether the page offers "Wrong? Correct it" and the review view)',
+)
+async def review_status(settings: SettingsDep) -> ReviewStatus:
+    """Open, like /api/v1/on-device: the page asks before it knows any key."""
+    return ReviewStatus(
+        enabled=settings.review, reviewer_key_required=bool(settings.api_keys or settings.reviewer_keys)
+    )

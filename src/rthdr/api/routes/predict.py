@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from rthdr.api.dependencies import ExplainParam, PredictorDep, SettingsDep
 from rthdr.api.inputs import REQUEST_BODY, read_image
 from rthdr.api.metrics import PREDICTIONS
+from rthdr.api.review_queue import SKIP_HEADER, queue_answer
 from rthdr.api.schemas import HeatmapOut, ModelRef, PredictResponse, Timing, error_responses
 from rthdr.core.explain import explain as heatmap
 from rthdr.core.pipeline import png_data_url, prepare
@@ -24,8 +25,10 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
     description='Send the image as a multipart file field `image`, as JSON `{"image": "data:image/png;'
     'base64,..."}` (what a canvas gives), as JSON `{"pixels": [[28 rows of 28 values 0-255]]}` with '
     "0 = background, or as raw image bytes with an image/* Content-Type. Any polarity, size or "
-    "position of the digit works: the image goes through MNIST-style preprocessing first.",
-    openapi_extra=REQUEST_BODY,
+    "position of the digit works: the image goes through MNIST-style preprocessing first. With review "
+    "on (RTHDR_REVIEW), uncertain answers and an audit share are queued for people to check, and "
+    "`review_id` names the item.",
+    openapi_extra={**REQUEST_BODY, "parameters": [SKIP_HEADER]},
     responses=error_responses(400, 413, 415, 422),
 )
 async def predict(
@@ -38,6 +41,11 @@ async def predict(
     (prediction,) = await predictor.predict(prepared.model_input[np.newaxis])
     inference_ms = (time.perf_counter() - inference_started) * 1000
     PREDICTIONS.labels(str(prediction.digit)).inc()
+    version = predictor.classifier.version
+    reading, confidences = str(prediction.digit), [prediction.confidence]
+    review_id = await queue_answer(
+        request, "predict", image, reading, confidences, version, prediction.uncertain
+    )
     return PredictResponse(
         digit=prediction.digit,
         confidence=prediction.confidence,
@@ -48,4 +56,5 @@ async def predict(
         heatmap=HeatmapOut.of(heatmap(prediction.cam, prepared.model_input)) if explain else None,
         model=ModelRef.of(predictor.classifier),
         timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),
+        review_id=review_id,
     )

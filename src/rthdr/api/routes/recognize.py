@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from rthdr.api.dependencies import ExplainParam, OneDigitDep, PredictorDep, SettingsDep
 from rthdr.api.inputs import REQUEST_BODY, read_image
 from rthdr.api.metrics import PREDICTIONS
+from rthdr.api.review_queue import SKIP_HEADER, queue_answer
 from rthdr.api.schemas import DigitReading, HeatmapOut, ModelRef, RecognizeResponse, Timing, error_responses
 from rthdr.core.explain import explain as heatmap
 from rthdr.core.pipeline import prepare_number
@@ -23,8 +24,9 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
     summary="Read a whole handwritten number",
     description="Same inputs as /api/v1/predict. Finds each digit of a single-line number of 1 to 12 "
     "digits (touching and broken digits, a box or underline around it, either polarity), reads them in "
-    "one batch and returns them left to right with their boxes in the original image's pixels.",
-    openapi_extra=REQUEST_BODY,
+    "one batch and returns them left to right with their boxes in the original image's pixels. Queued "
+    "for review as /api/v1/predict's answers are.",
+    openapi_extra={**REQUEST_BODY, "parameters": [SKIP_HEADER]},
     responses=error_responses(400, 413, 415, 422),
 )
 async def recognize(
@@ -58,10 +60,15 @@ async def recognize(
             predictions, prepared.original_boxes(), prepared.digits, prepared.original_regions(), strict=True
         )
     ]
+    text, uncertain = "".join(str(r.digit) for r in readings), any(r.uncertain for r in readings)
+    confidences = [r.confidence for r in readings]
+    version = predictor.classifier.version
+    review_id = await queue_answer(request, "recognize", image, text, confidences, version, uncertain)
     return RecognizeResponse(
-        text="".join(str(r.digit) for r in readings),
+        text=text,
         digits=readings,
-        uncertain=any(r.uncertain for r in readings),
+        uncertain=uncertain,
         model=ModelRef.of(predictor.classifier),
         timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),
+        review_id=review_id,
     )

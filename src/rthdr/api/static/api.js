@@ -14,7 +14,7 @@ export class ApiError extends Error {
 }
 
 /** fetch() + JSON, timed in the browser. Resolves to {data, roundTripMs}. */
-async function requestJSON(url, init = {}) {
+export async function requestJSON(url, init = {}) {
   const started = performance.now();
   let response;
   try {
@@ -46,25 +46,47 @@ function endpoint(mode, explain) {
 
 /**
  * Recognise a canvas export (JSON {"image": "data:image/png;base64,..."}) or an uploaded file
- * (multipart, field "image").
- * @param {string | File} image  @param {{mode: "digit" | "number", explain: boolean}} options
+ * (multipart, field "image"). An `interim` answer (asked for while a stroke is still being drawn)
+ * is kept out of the server's review queue: a half-drawn digit is no one's mistake.
+ * @param {string | File} image
+ * @param {{mode: "digit" | "number", explain: boolean, interim?: boolean}} options
  */
-export function recogniseImage(image, { mode, explain }, signal) {
+export function recogniseImage(image, { mode, explain, interim = false }, signal) {
+  const headers = interim ? { "X-Review": "skip" } : {};
   if (typeof image === "string") {
     return requestJSON(endpoint(mode, explain), {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { ...headers, "Content-Type": "application/json" },
       body: JSON.stringify({ image }),
       signal,
     });
   }
   const form = new FormData();
   form.append("image", image, image.name || "image");
-  return requestJSON(endpoint(mode, explain), { method: "POST", body: form, signal });
+  return requestJSON(endpoint(mode, explain), { method: "POST", headers, body: form, signal });
 }
 
 /** The model card: name, version and, when the model ships them, accuracy figures. */
 export async function fetchModelCard() {
   const { data } = await requestJSON("/api/v1/model");
+  return data;
+}
+
+/** Whether the server queues answers for review, and whether reviewing needs a key (never refused). */
+export async function fetchReviewStatus() {
+  const { data } = await requestJSON("/api/v1/reviews/status");
+  return data;
+}
+
+/**
+ * "Wrong? Correct it": the picture the answer was about, what the model read (one confidence per
+ * digit) and what the person says it shows, queued for a reviewer. Resolves to {review_id}.
+ */
+export async function sendCorrection({ image, reading, confidences, answer, modelVersion = null }) {
+  const { data } = await requestJSON("/api/v1/corrections", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ image, reading, confidences, answer, model_version: modelVersion }),
+  });
   return data;
 }

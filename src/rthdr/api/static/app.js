@@ -1,11 +1,13 @@
 // The page's wiring: the drawing pad and the uploads feed one recogniser, which keeps only the
 // latest request alive and hands answers to the result panel and to the marks over the picture.
 // Drawing lives in canvas.js, the API calls in api.js, the rendering in results.js and overlay.js,
-// the in-browser model in ondevice.js, and the mode and switches in controls.js.
+// the in-browser model in ondevice.js, the mode and switches in controls.js, and "Wrong? Correct it"
+// in correct.js.
 
 import { ApiError, fetchModelCard, recogniseImage } from "./api.js";
 import { DrawingPad } from "./canvas.js";
 import { settings, setUpControls, useDevice } from "./controls.js";
+import { offerCorrection, setUpCorrections, withdrawCorrection } from "./correct.js";
 import { predictCanvas, predictFile } from "./ondevice.js";
 import { clearMarks, showMarks } from "./overlay.js";
 import { buildBars, showBusy, showError, showIdle, showNumber, showResult } from "./results.js";
@@ -67,10 +69,12 @@ function present(answer) {
   else showResult(data, roundTripMs);
   if (picture === "pad") showMarks($("pad-marks"), { width: pad.width, height: pad.height }, readings);
   else markUpload(readings);
+  offerCorrection(data, picture === "pad" ? () => pad.inkedPart().canvas : currentFile);
 }
 
 function idle(message = prompt()) {
   lastAnswer = null;
+  withdrawCorrection();
   clearMarks($("pad-marks"));
   clearMarks($("upload-marks"));
   showIdle(message);
@@ -78,6 +82,7 @@ function idle(message = prompt()) {
 
 function fail(message) {
   lastAnswer = null;
+  withdrawCorrection();
   clearMarks($("pad-marks"));
   clearMarks($("upload-marks"));
   showError(message);
@@ -104,13 +109,13 @@ let lastSent = 0;
 
 /**
  * The server's answer, or the in-browser model's when "On device" is on, about the inked part of the
- * pad, with its boxes and heatmaps moved back onto the whole pad.
+ * pad, with its boxes and heatmaps moved back onto the whole pad. `interim`: asked mid-stroke.
  */
-async function readDrawing(signal) {
+async function readDrawing(signal, interim) {
   const part = pad.inkedPart();
   const { data, roundTripMs } = useDevice()
     ? { data: await predictCanvas(part.canvas, { explain: settings.explain }) }
-    : await recogniseImage(part.canvas.toDataURL("image/png"), settings, signal);
+    : await recogniseImage(part.canvas.toDataURL("image/png"), { ...settings, interim }, signal);
   if (!data) throw new ApiError("no_digit_found", prompt());
   return { data: onPad(data, part), roundTripMs };
 }
@@ -125,7 +130,7 @@ function onPad(data, { x, y }) {
   return moved;
 }
 
-function recogniseDrawing() {
+function recogniseDrawing({ interim = false } = {}) {
   clearTimeout(debounceTimer);
   if (pad.isEmpty) {
     // Never ask the server about a blank page: it could only say "no digit".
@@ -135,7 +140,7 @@ function recogniseDrawing() {
   }
   lastSent = performance.now();
   // On the pad, "no ink" means the strokes were too faint or tiny to count as a digit.
-  recognise(readDrawing, "pad", { no_digit_found: prompt() });
+  recognise((signal) => readDrawing(signal, interim), "pad", { no_digit_found: prompt() });
 }
 
 function scheduleAfterStroke() {
@@ -148,7 +153,7 @@ function scheduleAfterStroke() {
 }
 
 function throttleDuringStroke() {
-  if (performance.now() - lastSent >= DURING_STROKE_MS) recogniseDrawing();
+  if (performance.now() - lastSent >= DURING_STROKE_MS) recogniseDrawing({ interim: true });
 }
 
 const pad = new DrawingPad($("canvas"), {
@@ -293,7 +298,9 @@ function setUpUploads() {
 
 function setUpShortcuts() {
   document.addEventListener("keydown", (e) => {
-    if (e.defaultPrevented || e.altKey) return;
+    // Keys typed into a text field (the correction) are the field's: Delete must not clear the pad.
+    const typing = e.target instanceof HTMLInputElement && e.target.type === "text";
+    if (e.defaultPrevented || e.altKey || typing) return;
     const key = e.key.toLowerCase();
     if ((e.ctrlKey || e.metaKey) && !e.shiftKey && key === "z") {
       e.preventDefault();
@@ -337,4 +344,5 @@ $("clear").addEventListener("click", clearAll);
 setUpUploads();
 setUpShortcuts();
 showModelCard();
+setUpCorrections();
 document.documentElement.dataset.ready = "true"; // for tests: the handlers are in place
