@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -125,3 +126,14 @@ def test_any_grey_image_gives_a_valid_input_or_a_clear_error(page: np.ndarray) -
 
 def model_input(grey: np.ndarray) -> np.ndarray:
     return to_model_input(grey)[0]
+
+
+def test_a_thin_upright_stroke_is_centred_like_any_digit() -> None:
+    """A "1" drawn as one straight stroke fits 2 pixels wide, which cv2.moments takes for a list of
+    points rather than an image: the model input must still have its ink's centre of mass at CENTRE."""
+    page = np.full((280, 280), 255, np.uint8)
+    cv2.line(page, (140, 40), (140, 240), 0, 18)
+    out = model_input(page)
+    rows, columns = np.indices(out.shape)
+    centre = ((out * rows).sum() / out.sum(), (out * columns).sum() / out.sum())
+    assert np.allclose(centre, CENTRE, atol=1.0), centre

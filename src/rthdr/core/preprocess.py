@@ -182,7 +182,10 @@ def to_mnist(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, Square]:
     shrinking = side > FIT
     fitted = cv2.resize(image, fitted_size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
-    moments = cv2.moments(fitted)
+    # cv2.moments takes a float array exactly 2 columns wide for a list of (x, y) points, not an image,
+    # so a thin upright "1" fitted to 2 pixels was placed by that polygon, far off centre. A column
+    # of zeros changes no moment.
+    moments = cv2.moments(np.pad(fitted, ((0, 0), (0, 1))) if fitted.shape[1] == 2 else fitted)
     total = moments["m00"]
     com_y = moments["m01"] / total if total else fitted.shape[0] / 2
     com_x = moments["m10"] / total if total else fitted.shape[1] / 2

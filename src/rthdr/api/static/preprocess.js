@@ -212,13 +212,12 @@ function padded(image, pad) {
 }
 
 /**
- * The centre of mass from cv2.moments, summed as OpenCV sums it (row sums first); the middle
- * where it has no mass. Kept on purpose, because the server does it: OpenCV takes a float image
- * exactly 2 pixels wide for a list of points (x, y) = (left, right pixel of each row) and returns
- * that polygon's moments, so a thin upright digit (a "1" drawn in one stroke) is placed by them.
+ * The centre of mass as cv2.moments gives it, summed as OpenCV sums it (row sums first); the
+ * middle where there is no mass. (The server pads a 2-pixel-wide fit with a zero column, which
+ * changes no moment, so that OpenCV does not take it for a list of points.)
  */
 function centreOfMass(image) {
-  const [m00, m10, m01] = image.width === 2 ? polygonMoments(image.data) : imageMoments(image);
+  const [m00, m10, m01] = imageMoments(image);
   return m00 ? [m10 / m00, m01 / m00] : [image.width / 2, image.height / 2];
 }
 
@@ -233,20 +232,4 @@ function imageMoments({ data, width, height }) {
     [m00, m10, m01] = [m00 + x0, m10 + x1, m01 + y * x0];
   }
   return [m00, m10, m01];
-}
-
-/** OpenCV's contourMoments (shoelace sums) of the points (data[2i], data[2i + 1]). */
-function polygonMoments(data) {
-  const n = data.length / 2;
-  let [a00, a10, a01] = [0, 0, 0];
-  let [px, py] = [data[2 * n - 2], data[2 * n - 1]];
-  for (let i = 0; i < n; i++) {
-    const [x, y] = [data[2 * i], data[2 * i + 1]];
-    const cross = px * y - x * py;
-    [a00, a10, a01] = [a00 + cross, a10 + cross * (px + x), a01 + cross * (py + y)];
-    [px, py] = [x, y];
-  }
-  if (Math.abs(a00) <= 2 ** -23) return [0, 0, 0]; // FLT_EPSILON: no area
-  const sign = a00 > 0 ? 1 : -1;
-  return [a00 * sign * 0.5, a10 * sign * 0.16666666666666666, a01 * sign * 0.16666666666666666];
 }
