@@ -14,6 +14,7 @@ from rthdr.api.review_queue import SKIP_HEADER, queue_answer
 from rthdr.api.schemas import DigitReading, HeatmapOut, ModelRef, RecognizeResponse, Timing, error_responses
 from rthdr.core.explain import explain as heatmap
 from rthdr.core.pipeline import prepare_number
+from rthdr.core.segment_params import DEFAULTS
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
 
@@ -22,8 +23,8 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
     "/recognize",
     response_model=RecognizeResponse,
     summary="Read a whole handwritten number",
-    description="Same inputs as /api/v1/predict. Finds each digit of a single-line number of 1 to 12 "
-    "digits (touching and broken digits, a box or underline around it, either polarity), reads them in "
+    description="Same inputs as /api/v1/predict. Finds each digit of a single-line number of 1 to "
+    f"{DEFAULTS.max_digits} digits (touching and broken digits, a box or underline around it, either polarity), reads them in "
     "one batch and returns them left to right with their boxes in the original image's pixels. Queued "
     "for review as /api/v1/predict's answers are.",
     openapi_extra={**REQUEST_BODY, "parameters": [SKIP_HEADER]},
