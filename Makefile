@@ -28,9 +28,15 @@ $(STAMP): pyproject.toml package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error  # ONNX Runtime Web for on-device recognition
 	touch $@
 
-system:  ## Debian packages: chromium for the browser tests (never a browser download), wrk for load tests, postgresql for the review queue's tests
-	@[ -x $(CHROMIUM) ] && command -v wrk >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium wrk postgresql; }
+system:  ## Debian packages: chromium for the browser tests (never a browser download), wrk for load tests, postgresql for the review queue's tests, fonts and Hershey's pen fonts for the character corpus (rthdr/data/fonts.py's PACKAGES)
+	@[ -x $(CHROMIUM) ] && command -v wrk >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && \
+		[ -d /usr/share/hershey-fonts ] && [ -f /usr/share/fonts/truetype/breip/Breip.ttf ] && \
+		[ -f /usr/share/fonts/truetype/quicksand/Quicksand-Regular.ttf ] || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium wrk postgresql \
+			hershey-fonts-data fonts-breip fonts-cabinsketch fonts-comic-neue fonts-dancingscript \
+			fonts-dejavu-core fonts-ecolier-court fonts-femkeklaver fonts-freefont-ttf fonts-humor-sans \
+			fonts-liberation2 fonts-quicksand fonts-sil-andika fonts-staypuft fonts-tlwg-purisa-ttf \
+			fonts-tomsontalks fonts-urw-base35; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -1,0 +1,256 @@
+"""The character corpus beyond MNIST: digits and letters from Debian's fonts and Hershey's pen
+fonts, pen-drawn digit styles, and negatives, each through handwriting-like augmentation and then
+the serving preprocessing, so every sample is a 28x28 model input like MNIST's.
+
+No handwritten letter data set can be downloaded here, so the corpus is generated, offline and from
+a seed: sample i of a run draws everything from its own generator, seeded with (seed, split, i),
+so a run is reproducible and its order does not matter. Whole font families are held out for
+validation (`split_families`). See docs/corpus.md.
+"""
+
+from __future__ import annotations
+
+import shlex
+import string
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+from tqdm import tqdm
+
+from rthdr.core.decode import InputError
+from rthdr.core.preprocess import to_model_input
+from rthdr.data import augment, fonts, hershey, styles
+
+# The classes, EMNIST "balanced" style: digits, upper-case letters, and the lower-case letters whose
+# handwritten shape differs from the capital; the others (c, i, j, k, l, m, o, p, s, u, v, w, x,
+# y, z) are merged into their capital's class. `none` is the rejection class.
+DIGITS: tuple[str, ...] = tuple(string.digits)
+LOWER_KEPT: tuple[str, ...] = tuple("abdefghnqrt")
+LETTERS: tuple[str, ...] = tuple(string.ascii_uppercase) + LOWER_KEPT
+NONE = "none"
+CHARSETS: dict[str, tuple[str, ...]] = {
+    "digits": DIGITS,
+    "letters": LETTERS,
+    "alphanumeric": DIGITS + LETTERS,
+}
+# Drawn as negatives (`none`). Not "/": after the preprocessing it is a slanted 1, pixel for pixel.
+SYMBOLS = "+-=%&#@?!*"
+SPLITS = ("train", "validation")
+TEMPLATE_SHARE = 0.25  # of the samples of a digit that has pen templates (styles.TEMPLATES)
+CANVAS = 64  # pixels a glyph is drawn and augmented on, before the preprocessing makes it 28x28
+
+Draw = Callable[[str, np.random.Generator], np.ndarray]
+
+
+def classes(charset: str) -> tuple[str, ...]:
+    """The class names of a charset, in label order, `none` last."""
+    if charset not in CHARSETS:
+        raise ValueError(f"unknown charset {charset!r}: one of {', '.join(CHARSETS)}")
+    return (*CHARSETS[charset], NONE)
+
+
+def glyphs(name: str) -> tuple[str, ...]:
+    """The characters drawn for a class: a merged capital is drawn in both cases."""
+    if name.isupper() and name.lower() not in LOWER_KEPT:
+        return (name, name.lower())
+    return (name,)
+
+
+def split_families() -> dict[str, frozenset[str]]:
+    """Which font families and Hershey fonts each split draws from; never both."""
+    everything = {f.name for f in fonts.FAMILIES} | {f"Hershey {n}" for n in hershey.FONTS}
+    held_out = fonts.VALIDATION | {f"Hershey {n}" for n in hershey.VALIDATION}
+    return {"train": frozenset(everything - held_out), "validation": frozenset(held_out)}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A family the corpus draws glyphs from: its name, the characters it has, how to draw one."""
+
+    family: str
+    chars: frozenset[str]
+    draw: Draw
+
+
+def _font_source(family: fonts.Family) -> Source | None:
+    files = fonts.installed_files(family)
+    wanted = set(DIGITS + LETTERS) | {c.lower() for c in LETTERS} | set(SYMBOLS)
+    has = {path: {c for c in wanted if fonts.has_glyph(path, c)} for path in files}
+    chars = frozenset().union(*has.values()) if has else frozenset()
+
+    def draw(char: str, rng: np.random.Generator) -> np.ndarray:
+        choices = [p for p in files if char in has[p]]
+        path = choices[int(rng.integers(len(choices)))]
+        return fonts.render(path, char, int(rng.integers(30, 45)), CANVAS)
+
+    return Source(family.name, chars, draw) if chars else None
+
+
+def _hershey_source(name: str) -> Source:
+    font = hershey.load(name)
+
+    def draw(char: str, rng: np.random.Generator) -> np.ndarray:
+        width = styles.pen_width(rng, CANVAS)
+        return hershey.draw_strokes(font[char].strokes, CANVAS, width, rng, tremor=rng.uniform(0, 0.01))
+
+    return Source(f"Hershey {name}", frozenset(font), draw)
+
+
+def sources(split: str) -> list[Source]:
+    """The split's font and Hershey sources that are installed (pen templates are train only)."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: train or validation")
+    allowed = split_families()[split]
+    found = [s for f in fonts.FAMILIES if f.name in allowed and (s := _font_source(f))]
+    if hershey.installed():
+        found += [_hershey_source(n) for n in hershey.FONTS if f"Hershey {n}" in allowed]
+    if split == "train":
+        found.append(Source("pen templates", frozenset(styles.TEMPLATES), lambda c, rng: styles.draw_template(c, rng, CANVAS)))  # fmt: skip
+    return found
+
+
+def _negative(glyph_sources: list[Source], rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """A `none` sample and its family: a scribble, a smudge, a partial glyph or a symbol."""
+    kind = rng.choice(["scribble", "smudge", "partial", "symbol"])
+    if kind == "scribble":
+        return styles.scribble(rng, CANVAS), "pen scribbles"
+    if kind == "smudge":
+        return styles.smudge(rng, CANVAS), "smudges"
+    chars = SYMBOLS if kind == "symbol" else string.ascii_letters + string.digits
+    source = glyph_sources[int(rng.integers(len(glyph_sources)))]
+    have = [c for c in chars if c in source.chars]
+    image = source.draw(have[int(rng.integers(len(have)))], rng)
+    return (styles.partial(image, rng) if kind == "partial" else image), source.family
+
+
+def _sample(name: str, pool: list[Source], rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """One augmented glyph of class `name` (a CANVAS-sized float image) and the family it came from."""
+    if name == NONE:
+        image, family = _negative([s for s in pool if s.family != "pen templates"], rng)
+    else:
+        candidates = [s for s in pool if any(c in s.chars for c in glyphs(name))]
+        pen = [s for s in candidates if s.family == "pen templates"]
+        # The styles MNIST lacks get a quarter of their digit's samples, not one family's share.
+        if pen and rng.random() < TEMPLATE_SHARE:
+            candidates = pen
+        source = candidates[int(rng.integers(len(candidates)))]
+        have = [c for c in glyphs(name) if c in source.chars]
+        image, family = source.draw(have[int(rng.integers(len(have)))], rng), source.family
+    return augment.augment(image, rng), family
+
+
+def model_input(name: str, pool: list[Source], rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """A sample through the serving preprocessing (as `preprocess_all` does for MNIST's arrays):
+    the (28, 28) float32 model input. A sample the preprocessing finds blank (a faint smudge) is
+    drawn again from the same generator, so the result stays seeded."""
+    for _ in range(20):
+        image, family = _sample(name, pool, rng)
+        try:
+            grey = np.round(image * 255).astype(np.uint8)
+            # clipped: the preprocessing's resampling can overshoot 1 by a rounding error
+            return np.clip(to_model_input(grey, dark_ink=False)[0], 0, 1), family
+        except InputError:
+            continue
+    raise RuntimeError(f"20 blank samples in a row for class {name!r}")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    images: np.ndarray  # float32 (n, 28, 28), model inputs in [0, 1], ink bright
+    labels: np.ndarray  # int16 (n,): indices into classes
+    classes: tuple[str, ...]
+    families: np.ndarray  # int16 (n,): indices into family_names
+    family_names: tuple[str, ...]
+    seed: int
+    split: str
+    charset: str
+
+
+def generate(
+    per_class: int, charset: str = "alphanumeric", split: str = "train", seed: int = 0, progress: bool = True
+) -> Corpus:
+    """`per_class` samples of each class of `charset` (and of `none`) from the split's families."""
+    names = classes(charset)
+    pool = sources(split)
+    if not pool:
+        raise RuntimeError(f"no fonts installed: {', '.join(fonts.missing_packages())}; run `make system`")
+    split_id = SPLITS.index(split)
+    images = np.zeros((per_class * len(names), 28, 28), np.float32)
+    families: list[str] = []
+    for i in tqdm(range(len(images)), desc=f"corpus {split}", disable=not progress):
+        rng = np.random.default_rng([seed, split_id, i])
+        images[i], family = model_input(names[i // per_class], pool, rng)
+        families.append(family)
+    family_names = tuple(sorted(set(families)))
+    return Corpus(
+        images,
+        np.repeat(np.arange(len(names), dtype=np.int16), per_class),
+        names,
+        np.array([family_names.index(f) for f in families], np.int16),
+        family_names,
+        seed,
+        split,
+        charset,
+    )
+
+
+def save(corpus: Corpus, path: Path, command: str | None = None) -> Path:
+    """A compressed .npz: images uint8 (the model inputs x 255), labels and families int16, and
+    the class names, family names, seed, split, charset and command that made it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        images=np.round(corpus.images * 255).astype(np.uint8),
+        labels=corpus.labels,
+        classes=np.array(corpus.classes),
+        families=corpus.families,
+        family_names=np.array(corpus.family_names),
+        seed=np.int64(corpus.seed),
+        split=np.array(corpus.split),
+        charset=np.array(corpus.charset),
+        command=np.array(command or shlex.join(sys.argv)),
+    )
+    return path
+
+
+def load(path: Path) -> Corpus:
+    """A corpus saved by `save`, images back as float32 model inputs."""
+    with np.load(path, allow_pickle=False) as data:
+        return Corpus(
+            data["images"].astype(np.float32) / 255,
+            data["labels"],
+            tuple(str(c) for c in data["classes"]),
+            data["families"],
+            tuple(str(f) for f in data["family_names"]),
+            int(data["seed"]),
+            str(data["split"]),
+            str(data["charset"]),
+        )
+
+
+def contact_sheet(
+    corpus: Corpus, path: Path, rows: int = 20, per_row: int = 10, zoom: int = 2, shown: Sequence[str] = ()
+) -> Path:
+    """A PNG grid to look at: the classes `shown` (else `rows` classes spread over the corpus,
+    `none` last), `per_row` samples each, each row labelled with its class name."""
+    if shown:
+        picked = [corpus.classes.index(name) for name in shown]
+    else:
+        step = max(1, len(corpus.classes) // rows)
+        picked = sorted({*range(0, len(corpus.classes), step)[: rows - 1], len(corpus.classes) - 1})
+    tile, label = 28 * zoom, 40
+    sheet = Image.new("L", (label + per_row * (tile + 2), len(picked) * (tile + 2)), 40)
+    draw = ImageDraw.Draw(sheet)
+    for row, index in enumerate(picked):
+        picks = np.flatnonzero(corpus.labels == index)[:per_row]
+        draw.text((4, row * (tile + 2) + tile // 2 - 6), corpus.classes[index], fill=255)
+        for column, pick in enumerate(picks):
+            image = Image.fromarray(np.round(corpus.images[pick] * 255).astype(np.uint8))
+            sheet.paste(image.resize((tile, tile), Image.Resampling.NEAREST), (label + column * (tile + 2), row * (tile + 2)))  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path)
+    return path

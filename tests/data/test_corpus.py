@@ -1,0 +1,78 @@
+"""The character corpus: its classes, the family split, seeded generation, the file and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rthdr.cli.main import main
+from rthdr.data import corpus
+
+
+def test_the_classes_are_emnist_balanced_plus_none() -> None:
+    names = corpus.classes("alphanumeric")
+    assert len(names) == 47 + 1 and names[-1] == corpus.NONE
+    assert len(set(names)) == len(names)
+    assert corpus.classes("digits") == (*"0123456789", "none")
+    assert len(corpus.classes("letters")) == 37 + 1
+    merged = set("cijklmopsuvwxyz")
+    assert not merged & set(names)  # drawn in their capital's class ...
+    assert corpus.glyphs("C") == ("C", "c") and corpus.glyphs("O") == ("O", "o")
+    assert corpus.glyphs("A") == ("A",) and corpus.glyphs("a") == ("a",)  # ... unlike a and A
+    with pytest.raises(ValueError, match="unknown charset"):
+        corpus.classes("klingon")
+
+
+def test_the_family_split_is_disjoint_and_covers_both_kinds() -> None:
+    split = corpus.split_families()
+    assert not split["train"] & split["validation"]
+    assert any(f.startswith("Hershey") for f in split["validation"])
+    assert len(split["train"]) > 3 * len(split["validation"])
+
+
+@pytest.fixture(scope="module")
+def small(corpus_fonts: None) -> corpus.Corpus:
+    return corpus.generate(2, "alphanumeric", "train", seed=0, progress=False)
+
+
+def test_samples_are_model_inputs_with_ink(small: corpus.Corpus) -> None:
+    assert small.images.shape == (2 * 48, 28, 28) and small.images.dtype == np.float32
+    assert small.images.min() >= 0 and small.images.max() <= 1
+    assert (small.images.reshape(len(small.images), -1).max(axis=1) > 0.5).all()
+    # fitted into 20x20 like MNIST: the border rows stay almost black
+    assert small.images[:, :2].mean() < 0.02
+    assert np.bincount(small.labels).tolist() == [2] * 48
+
+
+def test_same_seed_same_bytes_other_seed_other_images(small: corpus.Corpus) -> None:
+    again = corpus.generate(2, "alphanumeric", "train", seed=0, progress=False)
+    assert again.images.tobytes() == small.images.tobytes()
+    assert again.families.tobytes() == small.families.tobytes()
+    other = corpus.generate(2, "alphanumeric", "train", seed=1, progress=False)
+    assert other.images.tobytes() != small.images.tobytes()
+
+
+def test_validation_draws_only_held_out_families(corpus_fonts: None) -> None:
+    validation = corpus.generate(3, "digits", "validation", seed=0, progress=False)
+    held_out = corpus.split_families()["validation"]
+    negatives = {"pen scribbles", "smudges"}  # generated, not a family: both splits, other seeds
+    assert set(validation.family_names) - negatives <= held_out
+
+
+def test_the_cli_writes_a_file_a_training_can_read(tmp_path: Path, corpus_fonts: None) -> None:
+    out = tmp_path / "corpus.npz"
+    sheet = tmp_path / "sheet.png"
+    args = ["data", "corpus", "--out", str(out), "--per-class", "2", "--charset", "digits"]
+    assert main([*args, "--seed", "7", "--quiet", "--sheet", str(sheet)]) == 0
+    loaded = corpus.load(out)
+    assert loaded.images.shape == (22, 28, 28) and loaded.classes == corpus.classes("digits")
+    assert (loaded.seed, loaded.split, loaded.charset) == (7, "train", "digits")
+    with np.load(out) as data:
+        assert data["images"].dtype == np.uint8 and data["labels"].dtype == np.int16
+        assert str(data["command"]).endswith("--per-class 2 --seed 7 --split train --charset digits")
+        assert len(data["families"]) == 22
+    # what a training step needs: a float batch and integer targets in range
+    assert loaded.labels.max() < len(loaded.classes) and loaded.images.max() <= 1
+    assert sheet.stat().st_size > 0
