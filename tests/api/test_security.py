@@ -109,4 +109,5 @@ def test_slow_api_requests_time_out_with_503(model_path: Path, digit_png) -> Non
         response = predict(hasty, digit_png)
         assert response.status_code == 503 and response.json()["error"]["code"] == "timeout"
         assert "x-request-id" in response.headers
+        assert response.headers["connection"] == "close"  # a client still sending is not kept
         assert hasty.get("/healthz").status_code == 200

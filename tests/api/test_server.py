@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -19,19 +18,11 @@ from pathlib import Path
 import pytest
 
 from rthdr.api.server import listening_socket
-from rthdr.bench.server import Served, free_port, serving
+from rthdr.bench.server import free_port, serving
 from tests.helpers.images import encode, render
+from tests.helpers.load import post, worker_pids
 
 pytestmark = pytest.mark.slow  # real server processes: seconds each
-
-
-def post(url: str, body: bytes, content_type: str) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def test_live_server_answers_over_http(live_server: str, digit_samples) -> None:
@@ -74,19 +65,6 @@ def listening_sockets(pid: int, port: int) -> set[str]:
         with contextlib.suppress(OSError):  # closed meanwhile
             held.add(os.readlink(fd))
     return listening & held
-
-
-def wait_for_log(server: Served, pattern: str, times: int) -> list[str]:
-    """The matches of `pattern` in the server's log once there are `times` of them."""
-    deadline = time.monotonic() + 60
-    while len(found := re.findall(pattern, server.output())) < times:
-        assert time.monotonic() < deadline, server.output()
-        time.sleep(0.2)
-    return found
-
-
-def worker_pids(server: Served, at_least: int = 0) -> list[int]:
-    return [int(pid) for pid in wait_for_log(server, r"Started server process \[(\d+)\]", at_least)]
 
 
 def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(

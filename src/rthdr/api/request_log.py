@@ -87,11 +87,14 @@ class RequestContextMiddleware:
         except TimeoutError:
             if not responded:
                 status = 503
+                # Connection: close makes Uvicorn close the connection. Without it, a client still
+                # trickling its body kept it open indefinitely: its next byte cancels the keep-alive
+                # timer, and nothing starts it again (measured: still open 30 s after the 503).
                 response = error_response(
                     503,
                     "timeout",
                     f"The request took longer than {self.timeout_s:g} s.",
-                    {"X-Request-ID": request_id},
+                    {"X-Request-ID": request_id, "Connection": "close"},
                 )
                 await response(scope, receive, send)
         finally:
