@@ -176,3 +176,27 @@ def test_a_small_card_renders_its_figures_commands_and_plots(model_path: Path) -
     assert markdown.count("| 95.00 | 90.00 |") == 10  # one row per digit
     assert "![Confusion matrix](../images/small/confusion_matrix.png)" in markdown
     assert set(card["training"]["settings"]) == {f.name for f in fields(TrainConfig)} - {"model", "seed"}
+    assert "review corrections" not in card["training"]["data"]
+
+
+def test_cards_say_what_else_was_trained_on_and_render_without_an_int8_file() -> None:
+    """A run with --extra names the corrections it learned from; a card released before INT8 files
+    were made (models/digitnet-robust.card.json) still renders, without the INT8 section."""
+    run = TrainConfig(epochs=1, extra="runs/corrections")
+    metrics = {"config": as_saved(run), "train_size": 900, "val_size": 100, "best_epoch": 1}
+    metrics |= {"val_accuracy": 0.9, "train_seconds": 60.0, "machine": "test machine"}
+    validation = {"validation_accuracy": 0.9, "uncertain_below": 0.7, "uncertain_share": 0.1}
+    validation |= {"errors_flagged_uncertain": 0.5, "accuracy_when_not_uncertain": 0.95}
+    card = build_card(
+        [metrics],
+        [Path("runs/x")],
+        DigitNet(run.model),
+        validation,
+        1e-6,
+        small_evaluation(0.9),
+        Classifier(FLOAT_MODEL),
+        {"p50": 0.2, "p99": 0.4},
+    )
+    assert "review corrections in runs/corrections" in card["training"]["data"]
+    markdown = render_markdown(card, Path("../images/x"))
+    assert "## The served file: INT8" not in markdown and "## Architecture" in markdown
