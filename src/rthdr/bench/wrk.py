@@ -96,7 +96,7 @@ def wrk(url: str, body: Path, concurrency: int, seconds: float) -> dict[str, Any
     if line is None:
         raise RuntimeError(f"wrk failed:\n{result.stdout}\n{result.stderr}")
     raw = json.loads(line.removeprefix("RTHDR_RESULT "))
-    stats = {k: round(v, 3) if isinstance(v, float) else v for k, v in raw.items()}
+    stats: dict[str, Any] = {k: round(v, 3) if isinstance(v, float) else v for k, v in raw.items()}
     # the rate from the rounded seconds, so that the figures a report prints agree with each other
     stats["requests_per_s"] = round(stats["requests"] / stats["seconds"], 1)
     stats["concurrency"] = concurrency
