@@ -23,12 +23,12 @@ class RecordingClassifier(Classifier):
         self.batch_sizes: list[int] = []
         self.fail_next = False
 
-    def predict(self, images: np.ndarray) -> list[Prediction]:
+    def run(self, images: np.ndarray, calibrate: bool = True) -> tuple[np.ndarray, np.ndarray]:
         self.batch_sizes.append(len(images))
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError("the model call failed")
-        return super().predict(images)
+        return super().run(images, calibrate)
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_region_is_in_the_original_pixels_of_a_downscaled_image(digit_samples) -
 
 def test_numbers_keep_their_boxes_in_original_pixels(digit_samples, classifier) -> None:
     page, lefts = write_number(digit_samples, "42", height=600)
-    prepared = prepare_number(encode(page), classifier.probabilities)
+    prepared = prepare_number(encode(page), classifier.segmentation_scores)
     assert prepared.scale > 1
     boxes = prepared.original_boxes()
     assert [abs(box[0] - left) < 40 for box, left in zip(boxes, lefts, strict=True)] == [True, True]

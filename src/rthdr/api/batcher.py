@@ -21,7 +21,8 @@ import asyncio
 
 import numpy as np
 
-from rthdr.core.inference import Classifier, Prediction
+from rthdr.core.characters import Outputs
+from rthdr.core.inference import Classifier, Prediction, predictions
 
 
 class Predictor:
@@ -29,7 +30,7 @@ class Predictor:
         self.classifier = classifier
         self.window = window_ms / 1000
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[np.ndarray, asyncio.Future[list[Prediction]]]] | None = None
+        self._queue: asyncio.Queue[tuple[np.ndarray, asyncio.Future[Outputs]]] | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -44,12 +45,16 @@ class Predictor:
 
     async def predict(self, images: np.ndarray) -> list[Prediction]:
         """(N, 28, 28) model inputs -> N predictions."""
+        return predictions(*await self.run(images))
+
+    async def run(self, images: np.ndarray) -> Outputs:
+        """(N, 28, 28) model inputs -> the model's N probabilities and class maps."""
         if self._queue is None:
             # Through the event loop once, as a batch would go: its request's time limit
             # (RequestContextMiddleware) can end it here, after the decoding and preprocessing.
             await asyncio.sleep(0)
-            return self.classifier.predict(images)
-        future: asyncio.Future[list[Prediction]] = asyncio.get_running_loop().create_future()
+            return self.classifier.run(images)
+        future: asyncio.Future[Outputs] = asyncio.get_running_loop().create_future()
         await self._queue.put((images, future))
         return await future
 
@@ -80,10 +85,10 @@ class Predictor:
             under_load = len(waiting) > 1
             self._run(waiting)
 
-    def _run(self, waiting: list[tuple[np.ndarray, asyncio.Future[list[Prediction]]]]) -> None:
+    def _run(self, waiting: list[tuple[np.ndarray, asyncio.Future[Outputs]]]) -> None:
         batch = np.concatenate([images for images, _ in waiting])
         try:
-            predictions = self.classifier.predict(batch)
+            probabilities, cam = self.classifier.run(batch)
         except Exception as exc:  # hand the failure to every waiting request, keep serving
             for _, future in waiting:
                 if not future.done():
@@ -92,5 +97,7 @@ class Predictor:
         start = 0
         for images, future in waiting:
             if not future.done():  # the request may have been cancelled (client gone, timeout)
-                future.set_result(predictions[start : start + len(images)])
+                future.set_result(
+                    (probabilities[start : start + len(images)], cam[start : start + len(images)])
+                )
             start += len(images)

@@ -14,6 +14,7 @@ from rthdr.api.batcher import Predictor
 from rthdr.api.review_queue import ReviewQueue
 from rthdr.api.security import reviewer_of
 from rthdr.api.settings import Settings
+from rthdr.core.charsets import CHARSETS
 from rthdr.core.inference import Classifier, OneDigitCheck
 from rthdr.review.store import ReviewError, ReviewStore
 
@@ -35,6 +36,12 @@ async def get_one_digit(request: Request) -> OneDigitCheck | None:
     """The one-digit check for reading numbers, or None where the service has none."""
     check: OneDigitCheck | None = request.app.state.one_digit
     return check
+
+
+async def get_characters(request: Request) -> Predictor | None:
+    """The character model's predictor (no batching window), or None where the service has none."""
+    characters: Predictor | None = request.app.state.characters
+    return characters
 
 
 async def get_classifier(request: Request) -> Classifier:
@@ -69,11 +76,20 @@ async def get_reviewer(request: Request) -> str:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
+CharactersDep = Annotated[Predictor | None, Depends(get_characters)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 OneDigitDep = Annotated[OneDigitCheck | None, Depends(get_one_digit)]
 ReviewQueueDep = Annotated[ReviewQueue, Depends(get_review_queue)]
 ReviewStoreDep = Annotated[ReviewStore, Depends(get_review_store)]
 ReviewerDep = Annotated[str, Depends(get_reviewer)]
+CharsetParam = Annotated[
+    str,
+    Query(
+        description="what to read: digits (the default: `digit` and its ten probabilities), letters, or "
+        "alphanumeric; an unknown name is a 422",
+        examples=list(CHARSETS),
+    ),
+]
 ExplainParam = Annotated[
     bool, Query(description="add a Grad-CAM heatmap: where in the image the evidence for the digit lies")
 ]

@@ -42,6 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await predictor.start()
         app.state.predictor = predictor
         app.state.one_digit = OneDigitCheck.if_present(settings.one_digit)
+        characters = None
+        if settings.character_model.is_file():
+            characters = Predictor(Classifier(settings.character_model, threads=settings.onnx_threads))
+        app.state.characters = characters
         store = app.state.review_store = open_store(settings)
         if settings.review and store is not None:
             app.state.review_queue = ReviewQueue(store, settings.review_audit_rate)

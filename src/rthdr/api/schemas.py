@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rthdr.core.explain import Heatmap
-from rthdr.core.inference import Classifier
+from rthdr.core.inference import UNCERTAIN_BELOW, Classifier
 from rthdr.review.store import Item
 
 PixelRow = Annotated[list[Annotated[float, Field(ge=0, le=255)]], Field(min_length=28, max_length=28)]
@@ -73,7 +73,12 @@ class Prediction(BaseModel):
     digit: int = Field(ge=0, le=9, description="the most likely digit")
     confidence: float = Field(ge=0, le=1, description="its probability")
     probabilities: list[float] = Field(description="probability of each digit 0-9")
-    uncertain: bool = Field(description="true when the confidence is below the documented threshold (0.7)")
+    uncertain: bool = Field(description=f"true when the confidence is below {UNCERTAIN_BELOW}")
+
+
+class Candidate(BaseModel):
+    character: str
+    probability: float = Field(ge=0, le=1)
 
 
 class HeatmapOut(BaseModel):
@@ -91,7 +96,31 @@ REGION = (
 )
 
 
-class PredictResponse(Prediction):
+Reason = Literal["low_confidence", "not_a_digit", "not_a_letter", "not_a_character"]
+
+
+class PredictResponse(BaseModel):
+    charset: str = Field(description="what was read: digits, letters or alphanumeric")
+    character: str = Field(
+        description="the likeliest character of the charset: a digit, a capital, or one of the lower-case "
+        "letters whose handwritten shape is their own (a b d e f g h n q r t); c, o, s... are read as capitals",
+        examples=["7", "A"],
+    )
+    digit: int | None = Field(None, ge=0, le=9, description="the digit, where the character is one")
+    confidence: float = Field(ge=0, le=1, description="its calibrated probability")
+    probabilities: list[float] | None = Field(
+        None, description="charset=digits: the calibrated probability of each digit 0-9; else null"
+    )
+    candidates: list[Candidate] = Field(description="the charset's five likeliest characters, best first")
+    uncertain: bool = Field(description="true when the answer should not be trusted: see `reason`")
+    reason: Reason | None = Field(
+        None,
+        description=f"why it is uncertain: low_confidence (under {UNCERTAIN_BELOW}), not_a_digit / not_a_letter (something "
+        "outside the charset fits better), not_a_character (none of them: a scribble, a smudge, a symbol)",
+    )
+    looks_like: str | None = Field(
+        None, description="with not_a_digit or not_a_letter: what it looks like instead"
+    )
     preprocessed: str = Field(description="the exact 28x28 model input, as a PNG data URL")
     region: list[float] = Field(min_length=3, max_length=3, description=REGION)
     heatmap: HeatmapOut | None = Field(None, description="with ?explain=true: why the model chose the digit")
@@ -108,10 +137,31 @@ class DigitReading(Prediction):
     region: list[float] = Field(min_length=3, max_length=3, description=REGION)
 
 
+class CharacterItem(BaseModel):
+    character: str
+    confidence: float = Field(ge=0, le=1)
+    candidates: list[Candidate]
+    uncertain: bool
+    reason: Reason | None = None
+    looks_like: str | None = None
+    box: list[int] = Field(
+        min_length=4, max_length=4, description="[x, y, w, h] in the original image's pixels"
+    )
+    region: list[float] = Field(min_length=3, max_length=3, description=REGION)
+    heatmap: HeatmapOut | None = Field(
+        None, description="with ?explain=true: why the model chose the character"
+    )
+
+
 class RecognizeResponse(BaseModel):
-    text: str = Field(description="the digits read, left to right", examples=["90210"])
-    digits: list[DigitReading]
-    uncertain: bool = Field(description="true when any digit is uncertain")
+    charset: str = Field(description="what was read: digits, letters or alphanumeric")
+    text: str = Field(
+        description="the characters read, left to right; with letters or alphanumeric, a space at each word gap",
+        examples=["90210", "SW1A 1AA"],
+    )
+    characters: list[CharacterItem] = Field(description="each character read, as /api/v1/predict answers one")
+    digits: list[DigitReading] | None = Field(None, description="charset=digits: each digit, as before")
+    uncertain: bool = Field(description="true when any character is uncertain")
     model: ModelRef
     timing_ms: Timing
     review_id: int | None = Field(None, description=REVIEW_ID)

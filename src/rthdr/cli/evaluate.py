@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rthdr.cli.common import Commands, add_command, add_data_dir, add_model, add_one_digit
+from rthdr.core.inference import DEFAULT_CHARACTER_MODEL
 
 
 def add_parser(commands: Commands) -> None:
@@ -12,7 +14,7 @@ def add_parser(commands: Commands) -> None:
         commands,
         "evaluate",
         run,
-        help="measure a model on the MNIST test set",
+        help="measure a model on the MNIST test set (or, with --charset, the character model on a corpus)",
         description="Run the ONNX model on the 10,000 MNIST test images, each through the same "
         "preprocessing the service uses, and write report.json, confusion_matrix.png and misclassified.png.",
     )
@@ -40,6 +42,25 @@ def add_parser(commands: Commands) -> None:
         help="with --multi: the number lengths to read (default: 3 to 10; with --limit: 3 and 5)",
     )
     add_one_digit(parser)
+    parser.add_argument(
+        "--charset",
+        choices=("letters", "alphanumeric"),
+        default=None,
+        help="measure the character model instead, answering in this charset, on --corpus",
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path("data/corpus-validation.npz"),
+        help="with --charset: the corpus to read (default: the held-out families, made by `rthdr data corpus "
+        "--split validation --out data/corpus-validation.npz`)",
+    )
+    parser.add_argument(
+        "--character-model",
+        default=str(DEFAULT_CHARACTER_MODEL),
+        metavar="ONNX",
+        help="with --charset: the character model (default: the shipped charnet)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.multi:
         return run_multi(args)
+    if args.charset:
+        return run_charset(args)
     evaluation, images, _, _ = evaluate(Classifier(args.model), args.data_dir, args.limit)
     paths = write_report(evaluation, images, args.out)
     print(f"model {evaluation.model} ({evaluation.version}) on {evaluation.test_images:,} MNIST test images")
@@ -79,4 +102,36 @@ def run_multi(args: argparse.Namespace) -> int:
     for r in results:
         print(f"{r.length:>6}  {100 * r.string_accuracy:23.1f}  {100 * r.digit_accuracy:20.2f}")
     print(f"wrote {write_numbers_report(results, args.out)}")
+    return 0
+
+
+def run_charset(args: argparse.Namespace) -> int:
+    import json
+
+    from rthdr.core.errors import ModelError
+    from rthdr.core.inference import Classifier
+    from rthdr.data.corpus import load
+    from rthdr.evaluation.characters import evaluate_charset
+
+    if not args.corpus.is_file():
+        raise ModelError(
+            f"--corpus {args.corpus}: no such file; make it with `rthdr data corpus --split validation "
+            f"--out {args.corpus}`"
+        )
+    report = evaluate_charset(Classifier(args.character_model), load(args.corpus), args.charset)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{args.charset}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(
+        f"{report['model']}, charset {args.charset}: {report['samples']:,} samples of {args.corpus} "
+        f"({', '.join(report['families'])})"
+    )
+    sure = report["accuracy_when_not_uncertain"]
+    print(
+        f"accuracy {100 * report['accuracy']:.2f} %; {100 * report['uncertain_share']:.1f} % answered uncertain"
+        + (f", the others {100 * sure:.2f} % right" if sure is not None else "")
+    )
+    worst = sorted(report["per_class_accuracy"].items(), key=lambda item: item[1])[:8]
+    print("hardest classes: " + ", ".join(f"{c} {100 * a:.0f} %" for c, a in worst))
+    print(f"wrote {out / (args.charset + '.json')}")
     return 0

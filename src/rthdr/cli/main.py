@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from rthdr.cli import (
     batch,
     bench,
+    calibrate,
     compare,
     data,
     evaluate,
@@ -36,6 +37,7 @@ COMMANDS = (
     reviews,
     train_onedigit,
     release,
+    calibrate,
     compare,
     robustness,
     bench,

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from rthdr.cli.common import Commands, add_command, add_model, add_one_digit
+from rthdr.core.charsets import CHARSETS, DEFAULT_CHARSET
 
 
 def add_parser(commands: Commands) -> None:
@@ -13,28 +14,43 @@ def add_parser(commands: Commands) -> None:
         commands,
         "predict",
         run,
-        help="read the digit in image files",
+        help="read the digit (or letter) in image files",
         description="Print the digit and confidence for each image (PNG, JPEG, WebP, BMP, GIF): a photo "
         "of a digit on paper, a screenshot, or a 28x28 MNIST-style image.",
         epilog="examples:\n  rthdr predict digit.png\n  rthdr predict --json scans/*.jpg\n"
-        "  rthdr predict --multi postcode.jpg     # a whole number: 90210",
+        "  rthdr predict --multi postcode.jpg     # a whole number: 90210\n"
+        "  rthdr predict --charset letters a.png  # a letter: A",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     parser.add_argument("--multi", action="store_true", help="read a whole number (several digits) per image")
+    parser.add_argument(
+        "--charset",
+        choices=tuple(CHARSETS),
+        default=DEFAULT_CHARSET,
+        help="what to read: digits (checked by the character model: a letter says 'not a digit'), letters, "
+        "or alphanumeric (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--character-model",
+        default="",
+        metavar="ONNX",
+        help="the character model for --charset letters/alphanumeric and the not-a-digit check (default: the "
+        "shipped charnet.onnx; 'none': digits unchecked)",
+    )
     add_model(parser)
     add_one_digit(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Exits with 1 if any file could not be read, after printing every file's answer."""
-    from rthdr.core.files import predict_files, read_number_files
+    from rthdr.core.files import character_classifier, predict_files, read_number_files
     from rthdr.core.inference import OneDigitCheck
 
     results = (
         read_number_files(args.images, args.model, OneDigitCheck.from_flag(args.one_digit))
         if args.multi
-        else predict_files(args.images, args.model)
+        else predict_files(args.images, args.model, args.charset, character_classifier(args.character_model))
     )
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from rthdr.cli.common import Commands, add_command, add_data_dir
 from rthdr.core.inference import MODELS_DIR
@@ -27,7 +29,19 @@ def add_parser(commands: Commands) -> None:
     )
     parser.add_argument("--models-dir", default=str(MODELS_DIR), help="where the shipped model lives")
     parser.add_argument("--images-dir", default="docs/images", help="the card's plots go in IMAGES_DIR/NAME")
-    parser.add_argument("--name", default="digitnet", help="the model's name: NAME.onnx, NAME.card.json, ...")
+    parser.add_argument(
+        "--name",
+        default=None,
+        help="the model's name: NAME.onnx, NAME.card.json, ... (default: digitnet; charnet for a run trained "
+        "with --corpus)",
+    )
+    parser.add_argument(
+        "--held-out-corpus",
+        type=Path,
+        default=Path("data/corpus-validation.npz"),
+        help="a run trained with --corpus is measured on this corpus of held-out families "
+        "(`rthdr data corpus --split validation`)",
+    )
     parser.add_argument(
         "--min-accuracy",
         type=float,
@@ -38,8 +52,11 @@ def add_parser(commands: Commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rthdr.evaluation.modelcard import release
+    from rthdr.evaluation.modelcard import MODEL_NAME, release
 
+    if len(args.runs) == 1 and is_character_run(Path(args.runs[0])):
+        return run_characters(args)
+    args.name = args.name or MODEL_NAME
     card = release(args.runs, args.models_dir, args.images_dir, args.data_dir, args.name)
     metrics, int8 = card["metrics"], card["int8"]
     for file, figures in ((f"{card['name']}.onnx", metrics), (int8["file"], int8)):
@@ -53,4 +70,33 @@ def run(args: argparse.Namespace) -> int:
     if min(metrics["test_accuracy"], int8["test_accuracy"]) < args.min_accuracy:
         print(f"warning: test accuracy below the {100 * args.min_accuracy:.1f} % asked for", file=sys.stderr)
         return 1
+    return 0
+
+
+def is_character_run(run: Path) -> bool:
+    """A run trained with --corpus: its classes are more than the digits."""
+    metrics = run / "metrics.json"
+    return metrics.is_file() and len(json.loads(metrics.read_text()).get("classes", "0123456789")) > 10
+
+
+def run_characters(args: argparse.Namespace) -> int:
+    from rthdr.core.errors import ModelError
+    from rthdr.evaluation.characters import CHARACTER_MODEL_NAME, release_characters
+
+    if not args.held_out_corpus.is_file():
+        raise ModelError(
+            f"--held-out-corpus {args.held_out_corpus}: no such file; make it with `rthdr data corpus "
+            f"--split validation --out {args.held_out_corpus}`"
+        )
+    name = args.name or CHARACTER_MODEL_NAME
+    card = release_characters(
+        args.runs[0], args.held_out_corpus, args.models_dir, args.images_dir, args.data_dir, name
+    )
+    held, check = card["held_out"], card["not_a_digit"]
+    print(
+        f"released {card['served_file']}: MNIST test digits {100 * card['mnist_test_digits_accuracy']:.2f} %, "
+        f"held-out letters {100 * held['letters_accuracy']:.2f} %, not-a-digit AUROC {check['auroc']}, "
+        f"temperature {card['calibration']['temperature']}\n"
+        f"wrote {args.models_dir}/{name}.card.md and .card.json; plots in {args.images_dir}/{name}"
+    )
     return 0

@@ -1,4 +1,4 @@
-"""Reading digits from image files, for the command line."""
+"""Reading digits and characters from image files, for the command line."""
 
 from __future__ import annotations
 
@@ -8,40 +8,62 @@ from typing import Any
 
 import numpy as np
 
+from rthdr.core.characters import CharacterReading, read_characters, require_charset
+from rthdr.core.charsets import DEFAULT_CHARSET
 from rthdr.core.decode import InputError
-from rthdr.core.inference import Classifier, OneDigitCheck, Prediction
+from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, Classifier, OneDigitCheck
 from rthdr.core.pipeline import NumberReading, prepare, read_number
 
 
 @dataclass
 class FileResult:
     path: str
-    prediction: Prediction | None = None
+    reading: CharacterReading | None = None
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        if self.prediction is None:
+        if self.reading is None:
             return {"file": self.path, "error": self.error}
-        p = self.prediction
-        return {
-            "file": self.path,
-            "digit": p.digit,
-            "confidence": round(p.confidence, 4),
-            "uncertain": p.uncertain,
-            "probabilities": [round(float(x), 4) for x in p.probabilities],
-        }
+        r = self.reading
+        answer: dict[str, Any] = {"file": self.path, "character": r.character}
+        if r.probabilities is not None:  # charset digits
+            answer["digit"] = int(r.character)
+        answer |= {"confidence": round(r.confidence, 4), "uncertain": r.uncertain, "reason": r.reason}
+        if r.looks_like:
+            answer["looks_like"] = r.looks_like
+        if r.probabilities is not None:
+            answer["probabilities"] = [round(float(x), 4) for x in r.probabilities]
+        answer["candidates"] = [{"character": c, "probability": round(p, 4)} for c, p in r.candidates]
+        return answer
 
     def describe(self) -> str:
-        if self.prediction is None:
+        if self.reading is None:
             return f"{self.path}: error: {self.error}"
-        p = self.prediction
-        flag = "  (uncertain)" if p.uncertain else ""
-        return f"{self.path}: {p.digit}  confidence {100 * p.confidence:.1f} %{flag}"
+        r = self.reading
+        why = f"  (uncertain: {r.reason.replace('_', ' ')}" if r.reason else ""
+        if why and r.looks_like:
+            why += f", looks like {r.looks_like}"
+        return f"{self.path}: {r.character}  confidence {100 * r.confidence:.1f} %{why}{')' if why else ''}"
 
 
-def predict_files(paths: list[str], model: str | Path) -> list[FileResult]:
-    """Each file is decoded and preprocessed on its own; the good ones go to the model as one batch."""
-    classifier = Classifier(model)
+def character_classifier(path: str | Path | None) -> Classifier | None:
+    """The character model a `--character-model` flag names: "" the shipped one where it exists,
+    "none" none, anything else the file given (which must exist)."""
+    if path == "none":
+        return None
+    if not path:
+        return Classifier(DEFAULT_CHARACTER_MODEL) if DEFAULT_CHARACTER_MODEL.is_file() else None
+    return Classifier(path)
+
+
+def predict_files(
+    paths: list[str], model: str | Path, charset: str = DEFAULT_CHARSET, characters: Classifier | None = None
+) -> list[FileResult]:
+    """Each file is decoded and preprocessed on its own; the good ones go to the models as one batch:
+    the digit model for charset digits (checked by the character model where given), else the
+    character model."""
+    require_charset(charset, characters is not None)
+    classifier = Classifier(model) if charset == DEFAULT_CHARSET else None
     results = [FileResult(path) for path in paths]
     inputs: list[np.ndarray] = []
     readable: list[FileResult] = []
@@ -54,8 +76,13 @@ def predict_files(paths: list[str], model: str | Path) -> list[FileResult]:
         except OSError as exc:
             result.error = f"cannot read the file: {exc.strerror or exc}"
     if inputs:
-        for result, prediction in zip(readable, classifier.predict(np.stack(inputs)), strict=True):
-            result.prediction = prediction
+        batch = np.stack(inputs)
+        digit_outputs = classifier.run(batch) if classifier else None
+        character_outputs = characters.run(batch) if characters else None
+        classes = characters.classes if characters else ()
+        readings = read_characters(charset, digit_outputs, character_outputs, classes)
+        for result, reading in zip(readable, readings, strict=True):
+            result.reading = reading
     return results
 
 

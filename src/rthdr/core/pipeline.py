@@ -4,17 +4,20 @@ synchronous readings of a digit and of a number that the public API (`from rthdr
 from __future__ import annotations
 
 import base64
+import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from rthdr.core.charsets import charset_characters
 from rthdr.core.decode import DEFAULT_MAX_PIXELS, InputError, decode_image
 from rthdr.core.inference import Classifier, Prediction, shipped_classifier
 from rthdr.core.preprocess import Square, to_model_input
 from rthdr.core.segment import Classify, Digit, OneDigit, segment
+from rthdr.core.segment_params import DEFAULTS, SegmentParams
 
 ImageSource = bytes | str | Path | np.ndarray  # file bytes, a file's path, or pixels (0 = background)
 
@@ -76,6 +79,7 @@ def prepare_number(
     classify: Classify,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     one_digit: OneDigit | None = None,
+    params: SegmentParams = DEFAULTS,
 ) -> PreparedNumber:
     """Image bytes or a pixel array (0 = background) -> the model inputs of each digit. `one_digit`:
     the one-digit check, which makes the choice of cuts between touching digits surer."""
@@ -86,7 +90,7 @@ def prepare_number(
         decoded = decode_image(image, max_pixels)
         grey, scale, dark_ink = decoded.grey, decoded.scale, None
     decoded_at = time.perf_counter()
-    digits = segment(grey, classify, dark_ink, one_digit)
+    digits = segment(grey, classify, dark_ink, one_digit, params)
     done = time.perf_counter()
     return PreparedNumber(digits, scale, (decoded_at - start) * 1000, (done - decoded_at) * 1000)
 
@@ -120,9 +124,35 @@ def read_number(
     `classifier` defaults to the shipped model; `one_digit` (e.g. OneDigitCheck()) makes cuts
     between touching digits surer, as the service does."""
     classifier = classifier or shipped_classifier()
-    prepared = prepare_number(_image_data(image), classifier.probabilities, max_pixels, one_digit)
+    prepared = prepare_number(_image_data(image), classifier.segmentation_scores, max_pixels, one_digit)
     predictions = classifier.predict(np.stack([d.model_input for d in prepared.digits]))
     return NumberReading("".join(str(p.digit) for p in predictions), predictions, prepared.original_boxes())
+
+
+def character_segmentation(characters: Classifier, charset: str) -> tuple[Classify, SegmentParams]:
+    """How a line of characters is cut: parts scored by the character model in the charset (the
+    one-digit check knows only digits, so it is left out), each with the same broad width prior."""
+    wanted = [characters.classes.index(c) for c in charset_characters(charset)]
+    params = replace(
+        DEFAULTS,
+        width_mean=(DEFAULTS.character_width,) * len(wanted),
+        width_sd=(DEFAULTS.character_width_sd,) * len(wanted),
+    )
+    return (lambda images: characters.segmentation_scores(images)[:, wanted]), params
+
+
+def line_text(
+    characters: list[str], boxes: list[tuple[int, int, int, int]], params: SegmentParams = DEFAULTS
+) -> str:
+    """The characters of a line, left to right, with a space at each word gap (see SegmentParams)."""
+    if len(characters) < 2:
+        return "".join(characters)
+    height = float(np.median([box[3] for box in boxes]))
+    gaps = np.array([b[0] - (a[0] + a[2]) for a, b in itertools.pairwise(boxes)], dtype=float)
+    wide = (gaps > params.word_gap * height) & (
+        gaps > params.word_gap_ratio * max(float(np.median(gaps)), 1.0)
+    )
+    return characters[0] + "".join((" " if w else "") + c for w, c in zip(wide, characters[1:], strict=True))
 
 
 def decode_data_url(url: str) -> bytes:

@@ -40,6 +40,14 @@ class SegmentParams:
     gap: float = 0.15  # fragments less than this far apart in columns may be one digit's strokes
     max_digits: int = 16  # more marks than this that look like digits are refused, not read
     check_weight: float = 0.3  # weight of the one-digit check against the classifier
+    # Lines of characters (charset letters or alphanumeric), set by eye on lines rendered from held-out
+    # fonts, not tuned: no widths are measured per letter, so every character has one broad prior ...
+    character_width: float = 0.8
+    character_width_sd: float = 0.5
+    # ... and a gap is a word gap (a space in the text) when it is this many character heights wide
+    # and this many times the line's median gap.
+    word_gap: float = 0.35
+    word_gap_ratio: float = 2.0
 
 
 DEFAULTS = SegmentParams()

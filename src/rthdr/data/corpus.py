@@ -21,22 +21,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
+from rthdr.core.charsets import CHARSETS, DIGITS, LETTERS, LOWER_KEPT, NONE
 from rthdr.core.decode import InputError
 from rthdr.core.preprocess import to_model_input
 from rthdr.data import augment, fonts, hershey, styles
+from rthdr.data.mnist import train_validation_split
 
-# The classes, EMNIST "balanced" style: digits, upper-case letters, and the lower-case letters whose
-# handwritten shape differs from the capital; the others (c, i, j, k, l, m, o, p, s, u, v, w, x,
-# y, z) are merged into their capital's class. `none` is the rejection class.
-DIGITS: tuple[str, ...] = tuple(string.digits)
-LOWER_KEPT: tuple[str, ...] = tuple("abdefghnqrt")
-LETTERS: tuple[str, ...] = tuple(string.ascii_uppercase) + LOWER_KEPT
-NONE = "none"
-CHARSETS: dict[str, tuple[str, ...]] = {
-    "digits": DIGITS,
-    "letters": LETTERS,
-    "alphanumeric": DIGITS + LETTERS,
-}
+# The classes (EMNIST "balanced", `none` last) are the serving core's: rthdr.core.charsets.
 # Drawn as negatives (`none`). Not "/": after the preprocessing it is a slanted 1, pixel for pixel.
 SYMBOLS = "+-=%&#@?!*"
 SPLITS = ("train", "validation")
@@ -230,6 +221,15 @@ def load(path: Path) -> Corpus:
             str(data["split"]),
             str(data["charset"]),
         )
+
+
+def split_indices(
+    corpus: Corpus, seed: int, fraction: float, limit: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The samples a training run learns from and those it holds out for model selection, as
+    `rthdr train --corpus` splits them (a seeded shuffle; `limit` keeps at least one per class)."""
+    limit = None if limit is None else max(len(corpus.classes), limit)
+    return train_validation_split(len(corpus.labels), seed, fraction, limit)
 
 
 def contact_sheet(

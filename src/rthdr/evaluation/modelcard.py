@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from rthdr.core.inference import Classifier
+from rthdr.core.inference import UNCERTAIN_BELOW, Classifier, calibrated
 from rthdr.evaluation.edge import calibration_images, quantize_int8
 from rthdr.evaluation.evaluate import Evaluation, evaluate, write_report
 from rthdr.evaluation.timing import interleaved, percentiles
@@ -138,7 +138,8 @@ def build_card(
         "limitations": "Trained on MNIST: centred single digits written by US Census staff and students. "
         "Letters, symbols and several digits in one image are outside its domain (use /api/v1/recognize "
         "for whole numbers); very stylised digits and strokes much thinner or thicker than a pen's are read "
-        "less reliably. Answers with confidence under 0.7 are flagged uncertain.",
+        "less reliably. Answers with "
+        f"a calibrated confidence under {UNCERTAIN_BELOW} are flagged uncertain.",
     }
 
 
@@ -177,6 +178,21 @@ The service runs `{q["file"]}`: the same network after {q["quantization"]}.
 """
 
 
+def calibration_section(c: dict[str, Any] | None, images: Path) -> str:
+    """What the served probabilities mean: the temperature and the calibration error it leaves."""
+    if c is None:
+        return ""
+    return f"""## Calibration
+The served probabilities are temperature-scaled: softmax(logits / {c["temperature"]}), the temperature fitted on
+{c["fitted_on"]}. Expected calibration error (15 bins): validation {100 * c["validation_ece_before"]:.2f} % as
+trained, {100 * c["validation_ece_after"]:.2f} % calibrated; test {100 * c["test_ece_before"]:.2f} % and
+{100 * c["test_ece_after"]:.2f} %. The "uncertain" figures above are the calibrated answers'.
+
+![Reliability diagram]({images.as_posix()}/reliability.png)
+
+"""
+
+
 def render_markdown(card: dict[str, Any], images: Path) -> str:
     """The card for people; `images` is the plots' folder relative to the card."""
     m, a, t = card["metrics"], card["architecture"], card["training"]
@@ -202,7 +218,7 @@ def render_markdown(card: dict[str, Any], images: Path) -> str:
 | ONNX vs PyTorch, max abs difference | {m["onnx_max_abs_diff_vs_pytorch"]:.1e} |
 | File | `{card["name"]}.onnx`, {card["file_bytes"]:,} bytes, SHA-256 `{card["sha256"]}` |
 
-{int8_section(card.get("int8"))}## Architecture
+{calibration_section(card.get("calibration"), images)}{int8_section(card.get("int8"))}## Architecture
 {a["summary"]}.
 
 - Input: {a["input"]}.
@@ -236,15 +252,14 @@ def held_out_inputs(config: dict[str, Any], data_dir: str | Path | None) -> tupl
     from rthdr.data.mnist import load_mnist, train_validation_split
 
     images, labels = load_mnist("train", data_dir)
-    _, held_out = train_validation_split(len(images), config.get("split_seed", 0), config["val_fraction"])
+    seed, limit = config.get("split_seed", 0), config.get("limit")
+    _, held_out = train_validation_split(len(images), seed, config["val_fraction"], limit)
     return preprocess_all(images[held_out], progress=False), labels[held_out]
 
 
 def validation_metrics(classifier: Classifier, inputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """Accuracy on the held-out images (held_out_inputs), and how the "uncertain" flag behaves there:
     the share of answers it flags, and of errors."""
-    from rthdr.core.inference import UNCERTAIN_BELOW
-
     probabilities = classifier.predict_all(inputs)
     wrong = probabilities.argmax(1) != labels
     flagged = probabilities.max(1) < UNCERTAIN_BELOW
@@ -270,6 +285,8 @@ def release(
     paths, models, images = [Path(d) for d in run_dirs], Path(models_dir), Path(images_dir) / name
     models.mkdir(parents=True, exist_ok=True)
     images.mkdir(parents=True, exist_ok=True)
+    # the previous card goes first: Classifiers read their temperature from it, and the new network's is fitted below
+    (models / f"{name}.card.json").unlink(missing_ok=True)
     runs = [json.loads((path / "metrics.json").read_text()) for path in paths]
     networks = [load_checkpoint(str(path / "model.pt"))[0] for path in paths]
     model: Model = networks[0] if len(networks) == 1 else Ensemble(networks)  # type: ignore[arg-type]
@@ -299,5 +316,52 @@ def release(
         int8_latency,
     )
     (models / f"{name}.card.json").write_text(json.dumps(card, indent=2) + "\n")
+    return calibrate_card(models, images_dir, data_dir, name)
+
+
+def calibrate_card(
+    models_dir: str | Path, images_dir: str | Path, data_dir: str | Path | None, name: str = MODEL_NAME
+) -> dict[str, Any]:
+    """Fit the temperature of a released network on its validation split, write it into its card
+    (which serving reads: rthdr.core.inference.Classifier.temperature) with the calibration error
+    before and after on validation and test, measure the "uncertain" flag again with calibrated
+    answers, and draw the reliability diagram."""
+    from rthdr.core.preprocess import preprocess_all
+    from rthdr.data.mnist import load_mnist
+    from rthdr.evaluation.calibration import expected_calibration_error, fit_temperature, plot_reliability
+
+    models, images = Path(models_dir), Path(images_dir) / name
+    card_path = models / f"{name}.card.json"
+    card = json.loads(card_path.read_text())
+    classifier = Classifier(models / f"{name}.onnx")
+    held_out = held_out_inputs(card["training"]["settings"], data_dir)
+    raw = classifier.predict_all(held_out[0], calibrate=False)
+    temperature = fit_temperature(raw, held_out[1])
+    test_images, test_labels = load_mnist("test", data_dir)
+    raw_test = classifier.predict_all(preprocess_all(test_images, progress=False), calibrate=False)
+    test = calibrated(raw_test, temperature)
+    card["calibration"] = {
+        "temperature": temperature,
+        "fitted_on": f"the validation split ({len(held_out[1]):,} held-out training images)",
+        "validation_ece_before": round(expected_calibration_error(raw, held_out[1]), 5),
+        "validation_ece_after": round(
+            expected_calibration_error(calibrated(raw, temperature), held_out[1]), 5
+        ),
+        "test_ece_before": round(expected_calibration_error(raw_test, test_labels), 5),
+        "test_ece_after": round(expected_calibration_error(test, test_labels), 5),
+    }
+    card_path.write_text(json.dumps(card, indent=2) + "\n")  # Classifiers made from here on are calibrated
+    flag = validation_metrics(Classifier(classifier.path), *held_out)
+    card["metrics"]["uncertain_flag_on_validation"] = {
+        k: round(v, 5) for k, v in flag.items() if k != "validation_accuracy"
+    }
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    plot_reliability(
+        {
+            "as trained (T = 1)": (raw_test, test_labels),
+            f"calibrated (T = {temperature})": (test, test_labels),
+        },
+        images / "reliability.png",
+    )
     (models / f"{name}.card.md").write_text(render_markdown(card, Path(os.path.relpath(images, models))))
     return card

@@ -134,6 +134,14 @@ class TrainConfig:
         "15 percent of each epoch; with --init, fine-tunes a model on its users' corrections",
         metavar="DIR",
     )
+    # The character corpus (rthdr.data.corpus): letters, more digit styles and `none`. The network
+    # then learns the corpus's classes; MNIST's digits keep their labels, which come first.
+    corpus: str | None = setting(
+        None,
+        "also train on this corpus from `rthdr data corpus` (a .npz): the network learns its classes "
+        "(digits, letters, none); 1/12 of it joins the validation split",
+        metavar="NPZ",
+    )
     seed: int = setting(0, "random seed (initialisation, batch order, augmentation)")
     split_seed: int = setting(
         0, "which training images are held out; the same for the networks of an ensemble"

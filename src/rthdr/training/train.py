@@ -11,7 +11,7 @@ import math
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import cast
 
@@ -227,6 +227,34 @@ def mix_extra(
     return torch.cat([images, extra[0].repeat(copies, 1, 1, 1)]), torch.cat([labels, extra[1].repeat(copies)])
 
 
+def add_corpus(
+    split: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], cfg: TrainConfig
+) -> tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], tuple[str, ...]]:
+    """MNIST's train and validation splits with cfg.corpus's images added to each (the same seeded
+    1/12 held out), and the class names the network then has."""
+    from rthdr.core.charsets import DIGITS
+    from rthdr.data.corpus import load, split_indices
+
+    path = Path(cfg.corpus or "")
+    if not path.is_file():
+        raise DataError(f"--corpus {path}: no such file; make one with `rthdr data corpus`")
+    corpus = load(path)
+    if corpus.classes[: len(DIGITS)] != DIGITS:
+        raise DataError(f"--corpus {path}: its classes must start with the digits (charset {corpus.charset})")
+    train_idx, val_idx = split_indices(corpus, cfg.split_seed, cfg.val_fraction, cfg.limit)
+    labels = torch.from_numpy(corpus.labels.astype(np.int64))
+    x_train, y_train, x_val, y_val = split
+    tqdm.write(
+        f"--corpus: {len(train_idx)} training and {len(val_idx)} validation images, {len(corpus.classes)} classes"
+    )
+    return (
+        torch.cat([x_train, to_tensor(corpus.images[train_idx])]),
+        torch.cat([y_train, labels[train_idx]]),
+        torch.cat([x_val, to_tensor(corpus.images[val_idx])]),
+        torch.cat([y_val, labels[val_idx]]),
+    ), corpus.classes
+
+
 def train(
     cfg: TrainConfig,
     out_dir: str | Path,
@@ -246,7 +274,12 @@ def train(
     if teacher is not None:
         teacher.eval()
 
-    x_train, y_train, x_val, y_val = split_train_val(*load_mnist("train", data_dir), cfg)
+    split = split_train_val(*load_mnist("train", data_dir), cfg)
+    classes: tuple[str, ...] = tuple(str(d) for d in range(10))
+    if cfg.corpus:
+        split, classes = add_corpus(split, cfg)
+        cfg.model = replace(cfg.model, num_classes=len(classes))
+    x_train, y_train, x_val, y_val = split
     if cfg.extra:  # training only: model selection stays on MNIST's validation split
         x_train, y_train = mix_extra(x_train, y_train, load_extra(cfg.extra))
     model = start_from or DigitNet(cfg.model)
@@ -280,7 +313,13 @@ def train(
         improved = val_acc > best_acc
         if improved:
             best_acc, best_epoch = val_acc, epoch
-            save_checkpoint(cast(DigitNet, ema.module), str(out / "model.pt"), epoch=epoch, val_acc=val_acc)
+            save_checkpoint(
+                cast(DigitNet, ema.module),
+                str(out / "model.pt"),
+                epoch=epoch,
+                val_acc=val_acc,
+                classes=list(classes),
+            )
         tqdm.write(
             f"{desc}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
             f"val loss {val_loss:.4f} acc {val_acc:.4f}{' *' if improved else ''}"
@@ -296,6 +335,7 @@ def train(
         "best_epoch": best_epoch,
         "val_accuracy": best_acc,
         "val_size": len(y_val),
+        "classes": list(classes),
         "train_size": len(y_train),
         "parameters": count_parameters(best),
         "macs": count_macs(best),

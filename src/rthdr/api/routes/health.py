@@ -10,6 +10,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from rthdr.api.dependencies import ClassifierDep, SettingsDep
 from rthdr.api.schemas import ModelCard, OnDevice, ReviewStatus, Status
 
+TEMPERATURE_HEADER = "X-Model-Temperature"  # the file's calibration (see rthdr.core.inference.Classifier)
+
 router = APIRouter(tags=["operations"])
 ModelVariant = Literal["best", "served"]
 
@@ -58,7 +60,8 @@ async def model_file(classifier: ClassifierDep, variant: ModelVariant = "best") 
         path,
         media_type="application/octet-stream",
         filename=path.name,
-        headers={"Cache-Control": "public, max-age=3600"},
+        # the page calibrates its answers as the server does (rthdr.core.inference.calibrated)
+        headers={"Cache-Control": "public, max-age=3600", TEMPERATURE_HEADER: str(classifier.temperature)},
     )
 
 

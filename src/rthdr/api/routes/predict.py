@@ -7,11 +7,19 @@ import time
 import numpy as np
 from fastapi import APIRouter, Request
 
-from rthdr.api.dependencies import ExplainParam, PredictorDep, SettingsDep
+from rthdr.api.dependencies import (
+    CharactersDep,
+    CharsetParam,
+    ExplainParam,
+    PredictorDep,
+    SettingsDep,
+)
 from rthdr.api.inputs import REQUEST_BODY, read_image
 from rthdr.api.metrics import PREDICTIONS
 from rthdr.api.review_queue import SKIP_HEADER, queue_answer
-from rthdr.api.schemas import HeatmapOut, ModelRef, PredictResponse, Timing, error_responses
+from rthdr.api.schemas import Candidate, HeatmapOut, ModelRef, PredictResponse, Timing, error_responses
+from rthdr.core.characters import read_characters, require_charset
+from rthdr.core.charsets import DEFAULT_CHARSET
 from rthdr.core.explain import explain as heatmap
 from rthdr.core.pipeline import png_data_url, prepare
 
@@ -21,40 +29,65 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
 @router.post(
     "/predict",
     response_model=PredictResponse,
-    summary="Recognise one handwritten digit",
+    summary="Recognise one handwritten digit, letter or character",
     description='Send the image as a multipart file field `image`, as JSON `{"image": "data:image/png;'
     'base64,..."}` (what a canvas gives), as JSON `{"pixels": [[28 rows of 28 values 0-255]]}` with '
     "0 = background, or as raw image bytes with an image/* Content-Type. Any polarity, size or "
-    "position of the digit works: the image goes through MNIST-style preprocessing first. With review "
+    "position of the digit works: the image goes through MNIST-style preprocessing first. `charset` "
+    "chooses what is read: digits (the default; a letter or a scribble comes back uncertain, with reason "
+    "not_a_digit and what it looks like), letters or alphanumeric. With review "
     "on (RTHDR_REVIEW), uncertain answers and an audit share are queued for people to check, and "
     "`review_id` names the item.",
     openapi_extra={**REQUEST_BODY, "parameters": [SKIP_HEADER]},
     responses=error_responses(400, 413, 415, 422),
 )
 async def predict(
-    request: Request, predictor: PredictorDep, settings: SettingsDep, explain: ExplainParam = False
+    request: Request,
+    predictor: PredictorDep,
+    characters: CharactersDep,
+    settings: SettingsDep,
+    explain: ExplainParam = False,
+    charset: CharsetParam = DEFAULT_CHARSET,
 ) -> PredictResponse:
     started = time.perf_counter()
+    digits = charset == DEFAULT_CHARSET
+    require_charset(charset, characters is not None)
     image = await read_image(request)
     prepared = prepare(image, settings.max_image_pixels)  # on the loop: see rthdr.api.batcher
+    model_input = prepared.model_input[np.newaxis]
     inference_started = time.perf_counter()
-    (prediction,) = await predictor.predict(prepared.model_input[np.newaxis])
+    digit_outputs = await predictor.run(model_input) if digits else None
+    character_outputs = await characters.run(model_input) if characters else None
+    classes = characters.classifier.classes if characters else ()
+    (reading,) = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
-    PREDICTIONS.labels(str(prediction.digit)).inc()
-    version = predictor.classifier.version
-    reading, confidences = str(prediction.digit), [prediction.confidence]
-    review_id = await queue_answer(
-        request, "predict", image, reading, confidences, version, prediction.uncertain
-    )
+    answered_by = predictor.classifier if digits or characters is None else characters.classifier
+    PREDICTIONS.labels(reading.character).inc()
+    review_id = None
+    if digits:  # the review queue holds digits: its corrections retrain the digit model
+        review_id = await queue_answer(
+            request,
+            "predict",
+            image,
+            reading.character,
+            [reading.confidence],
+            answered_by.version,
+            reading.uncertain,
+        )
     return PredictResponse(
-        digit=prediction.digit,
-        confidence=prediction.confidence,
-        probabilities=prediction.probabilities.tolist(),
-        uncertain=prediction.uncertain,
+        charset=charset,
+        character=reading.character,
+        digit=int(reading.character) if reading.character.isdigit() else None,
+        confidence=reading.confidence,
+        probabilities=None if reading.probabilities is None else reading.probabilities.tolist(),
+        candidates=[Candidate(character=c, probability=p) for c, p in reading.candidates],
+        uncertain=reading.uncertain,
+        reason=reading.reason,
+        looks_like=reading.looks_like,
         preprocessed=png_data_url(prepared.model_input),
         region=[round(v, 1) for v in prepared.region],
-        heatmap=HeatmapOut.of(heatmap(prediction.cam, prepared.model_input)) if explain else None,
-        model=ModelRef.of(predictor.classifier),
+        heatmap=HeatmapOut.of(heatmap(reading.cam, prepared.model_input)) if explain else None,
+        model=ModelRef.of(answered_by),
         timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),
         review_id=review_id,
     )

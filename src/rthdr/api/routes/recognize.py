@@ -7,13 +7,31 @@ import time
 import numpy as np
 from fastapi import APIRouter, Request
 
-from rthdr.api.dependencies import ExplainParam, OneDigitDep, PredictorDep, SettingsDep
+from rthdr.api.dependencies import (
+    CharactersDep,
+    CharsetParam,
+    ExplainParam,
+    OneDigitDep,
+    PredictorDep,
+    SettingsDep,
+)
 from rthdr.api.inputs import REQUEST_BODY, read_image
 from rthdr.api.metrics import PREDICTIONS
 from rthdr.api.review_queue import SKIP_HEADER, queue_answer
-from rthdr.api.schemas import DigitReading, HeatmapOut, ModelRef, RecognizeResponse, Timing, error_responses
+from rthdr.api.schemas import (
+    Candidate,
+    CharacterItem,
+    DigitReading,
+    HeatmapOut,
+    ModelRef,
+    RecognizeResponse,
+    Timing,
+    error_responses,
+)
+from rthdr.core.characters import CharacterReading, read_characters, require_charset
+from rthdr.core.charsets import DEFAULT_CHARSET
 from rthdr.core.explain import explain as heatmap
-from rthdr.core.pipeline import prepare_number
+from rthdr.core.pipeline import character_segmentation, line_text, prepare_number
 from rthdr.core.segment_params import DEFAULTS
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
@@ -22,54 +40,95 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
 @router.post(
     "/recognize",
     response_model=RecognizeResponse,
-    summary="Read a whole handwritten number",
+    summary="Read a whole handwritten number, or a line of characters",
     description="Same inputs as /api/v1/predict. Finds each digit of a single-line number of 1 to "
     f"{DEFAULTS.max_digits} digits (touching and broken digits, a box or underline around it, either polarity), reads them in "
     "one batch and returns them left to right with their boxes in the original image's pixels. Queued "
-    "for review as /api/v1/predict's answers are.",
+    "for review as /api/v1/predict's answers are. With `charset=letters` or `alphanumeric` it reads a line "
+    "of characters instead (a postcode such as SW1A 1AA, a form code), with a space in `text` at each "
+    "word gap; each character is in `characters`, and a digit that looks like a letter is flagged "
+    "not_a_digit in digits mode.",
     openapi_extra={**REQUEST_BODY, "parameters": [SKIP_HEADER]},
     responses=error_responses(400, 413, 415, 422),
 )
 async def recognize(
     request: Request,
     predictor: PredictorDep,
+    characters: CharactersDep,
     settings: SettingsDep,
     one_digit: OneDigitDep,
     explain: ExplainParam = False,
+    charset: CharsetParam = DEFAULT_CHARSET,
 ) -> RecognizeResponse:
     started = time.perf_counter()
+    digits = charset == DEFAULT_CHARSET
+    require_charset(charset, characters is not None)
     image = await read_image(request)
-    classify = predictor.classifier.probabilities  # for choosing split points of touching digits
-    # On the loop: see rthdr.api.batcher.
-    prepared = prepare_number(image, classify, settings.max_image_pixels, one_digit)
+    # On the loop: see rthdr.api.batcher. The cuts between touching digits are chosen by the digit
+    # model's scores (and the one-digit check); a line of other characters by the character model's.
+    if digits:
+        prepared = prepare_number(
+            image, predictor.classifier.segmentation_scores, settings.max_image_pixels, one_digit
+        )
+    else:
+        assert characters is not None
+        classify, params = character_segmentation(characters.classifier, charset)
+        prepared = prepare_number(image, classify, settings.max_image_pixels, None, params)
+    inputs = np.stack([d.model_input for d in prepared.digits])
     inference_started = time.perf_counter()
-    predictions = await predictor.predict(np.stack([d.model_input for d in prepared.digits]))
+    digit_outputs = await predictor.run(inputs) if digits else None
+    character_outputs = await characters.run(inputs) if characters else None
+    classes = characters.classifier.classes if characters else ()
+    readings = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
-    for prediction in predictions:
-        PREDICTIONS.labels(str(prediction.digit)).inc()
-    readings = [
-        DigitReading(
-            digit=p.digit,
-            confidence=p.confidence,
-            probabilities=p.probabilities.tolist(),
-            uncertain=p.uncertain,
-            box=list(box),
-            heatmap=HeatmapOut.of(heatmap(p.cam, digit.model_input)) if explain else None,
-            region=[round(v, 1) for v in region],
+    boxes, regions = prepared.original_boxes(), prepared.original_regions()
+    items = []
+    for reading, box, part, region in zip(readings, boxes, prepared.digits, regions, strict=True):
+        PREDICTIONS.labels(reading.character).inc()
+        items.append(
+            CharacterItem(
+                character=reading.character,
+                confidence=reading.confidence,
+                candidates=[Candidate(character=c, probability=p) for c, p in reading.candidates],
+                uncertain=reading.uncertain,
+                reason=reading.reason,
+                looks_like=reading.looks_like,
+                box=list(box),
+                region=[round(v, 1) for v in region],
+                heatmap=HeatmapOut.of(heatmap(reading.cam, part.model_input)) if explain else None,
+            )
         )
-        for p, box, digit, region in zip(
-            predictions, prepared.original_boxes(), prepared.digits, prepared.original_regions(), strict=True
+    found = [r.character for r in readings]
+    text = "".join(found) if digits else line_text(found, boxes)
+    uncertain = any(r.uncertain for r in readings)
+    answered_by = predictor.classifier if digits or characters is None else characters.classifier
+    review_id = None
+    if digits:  # the review queue holds digits: its corrections retrain the digit model
+        confidences = [r.confidence for r in readings]
+        review_id = await queue_answer(
+            request, "recognize", image, text, confidences, answered_by.version, uncertain
         )
-    ]
-    text, uncertain = "".join(str(r.digit) for r in readings), any(r.uncertain for r in readings)
-    confidences = [r.confidence for r in readings]
-    version = predictor.classifier.version
-    review_id = await queue_answer(request, "recognize", image, text, confidences, version, uncertain)
     return RecognizeResponse(
+        charset=charset,
         text=text,
-        digits=readings,
+        characters=items,
+        digits=[digit_item(r, item) for r, item in zip(readings, items, strict=True)] if digits else None,
         uncertain=uncertain,
-        model=ModelRef.of(predictor.classifier),
+        model=ModelRef.of(answered_by),
         timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),
         review_id=review_id,
+    )
+
+
+def digit_item(reading: CharacterReading, item: CharacterItem) -> DigitReading:
+    """A digit as /recognize has always listed them (charset digits)."""
+    assert reading.probabilities is not None
+    return DigitReading(
+        digit=int(reading.character),
+        confidence=reading.confidence,
+        probabilities=reading.probabilities.tolist(),
+        uncertain=reading.uncertain,
+        box=item.box,
+        heatmap=item.heatmap,
+        region=item.region,
     )

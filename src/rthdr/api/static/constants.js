@@ -11,5 +11,5 @@ export const THIN_STROKE = 0.05; // rthdr.core.preprocess.THIN_STROKE
 export const SPECK = 0.01; // rthdr.core.preprocess.SPECK
 export const WORKING_SIDE = 128; // rthdr.core.preprocess.WORKING_SIDE
 export const DETAIL = 40; // rthdr.core.preprocess.DETAIL
-export const UNCERTAIN_BELOW = 0.7; // rthdr.core.inference.UNCERTAIN_BELOW
+export const UNCERTAIN_BELOW = 0.95; // rthdr.core.inference.UNCERTAIN_BELOW
 export const DISPLAY = 112; // rthdr.core.explain.DISPLAY

@@ -1,0 +1,147 @@
+"""Reading a character in a charset from the character model's probabilities, and the check that
+tells a digit from what only looks like one.
+
+The character model (charnet) has one class per character of every charset, plus `none`. A charset
+is a subset of its classes: the answer is the likeliest character of the subset, and its confidence
+is that character's own probability, so that mass on `none` or on characters outside the charset
+counts against it. The answer is uncertain, and says why, when something outside the charset is
+likelier than everything in it (`not_a_digit`, `not_a_letter`, `not_a_character`) or when the
+confidence is under UNCERTAIN_BELOW (`low_confidence`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rthdr.core.charsets import DEFAULT_CHARSET, DIGITS, LETTERS, NONE, charset_characters
+from rthdr.core.errors import InputError
+from rthdr.core.inference import UNCERTAIN_BELOW, Prediction, predictions
+
+Outputs = tuple[np.ndarray, np.ndarray]  # a batch's probabilities (N, C) and class maps (N, C, 7, 7)
+NO_CHARACTER_MODEL = "there is no character model (charnet.onnx; the service's RTHDR_CHARACTER_MODEL) for"
+
+CANDIDATES = 5  # the likeliest characters an answer lists
+# In digits mode, the share of the character model's probability outside the digits above which a
+# drawing is answered "not a digit". Set on validation (held-out font families, MNIST's validation
+# digits) so that about 1 % of digits are flagged; the model card gives the measured rates.
+NOT_A_DIGIT_ABOVE = 0.5
+
+
+@dataclass(frozen=True)
+class CharacterReading:
+    character: str
+    index: int  # the character's class index in the model's output
+    confidence: float
+    candidates: list[tuple[str, float]]  # the charset's likeliest characters, best first
+    uncertain: bool
+    reason: str | None  # None when sure; not_a_digit, not_a_letter, not_a_character, low_confidence
+    looks_like: str | None  # the likelier character outside the charset, where one is
+    cam: np.ndarray  # (7, 7) class activation map of the character, for its heatmap
+    probabilities: np.ndarray | None  # charset digits: the digit model's ten; else None
+
+
+def outside_reason(charset: str) -> str:
+    """Why an answer is uncertain when a character outside its charset fits better."""
+    return {"digits": "not_a_digit", "letters": "not_a_letter"}[charset]
+
+
+def read_character(
+    probabilities: np.ndarray, cam: np.ndarray, classes: tuple[str, ...], charset: str
+) -> CharacterReading:
+    """One image's (C,) character-model probabilities and (C, 7, 7) maps -> the reading in `charset`."""
+    wanted = [classes.index(c) for c in charset_characters(charset)]
+    order = sorted(wanted, key=lambda i: -probabilities[i])
+    best, top = order[0], int(probabilities.argmax())
+    confidence = float(probabilities[best])
+    candidates = [(classes[i], float(probabilities[i])) for i in order[:CANDIDATES]]
+    reason, looks_like = None, None
+    if classes[top] == NONE:
+        reason = "not_a_character"
+    elif top not in wanted:
+        reason, looks_like = outside_reason(charset), classes[top]
+    elif confidence < UNCERTAIN_BELOW:
+        reason = "low_confidence"
+    return CharacterReading(
+        classes[best], best, confidence, candidates, reason is not None, reason, looks_like, cam[best], None
+    )
+
+
+@dataclass(frozen=True)
+class DigitCheck:
+    """What the character model says of a drawing the digit model read: is it a digit at all?"""
+
+    not_a_digit: float  # the character model's probability outside the digits
+    looks_like: str | None  # its likeliest letter, where a letter is likelier than `none`
+
+    @property
+    def flagged(self) -> bool:
+        return self.not_a_digit > NOT_A_DIGIT_ABOVE
+
+
+def digit_reading(prediction: Prediction, check: DigitCheck | None) -> CharacterReading:
+    """The digit model's answer as a reading in charset digits, flagged `not_a_digit` where the
+    character model's check (None: no character model) finds it is none."""
+    order = np.argsort(-prediction.probabilities)[:CANDIDATES]
+    candidates = [(str(i), float(prediction.probabilities[i])) for i in order]
+    reason, looks_like = None, None
+    if check is not None and check.flagged:
+        reason, looks_like = "not_a_digit", check.looks_like
+    elif prediction.uncertain:
+        reason = "low_confidence"
+    digit = prediction.digit
+    return CharacterReading(
+        str(digit),
+        digit,
+        prediction.confidence,
+        candidates,
+        reason is not None,
+        reason,
+        looks_like,
+        prediction.cam,
+        prediction.probabilities,
+    )
+
+
+def not_a_digit_scores(probabilities: np.ndarray, classes: tuple[str, ...]) -> np.ndarray:
+    """(N, C) character-model probabilities -> (N,) probability of anything but a digit."""
+    digits = [classes.index(d) for d in DIGITS]
+    return np.clip(1 - probabilities[:, digits].sum(axis=1), 0, 1)
+
+
+def check_digit(probabilities: np.ndarray, classes: tuple[str, ...]) -> DigitCheck:
+    """One image's (C,) character-model probabilities -> the not-a-digit check."""
+    letters = [classes.index(c) for c in LETTERS]
+    letter = letters[int(probabilities[letters].argmax())]
+    likelier = probabilities[letter] > probabilities[classes.index(NONE)]
+    score = float(not_a_digit_scores(probabilities[np.newaxis], classes)[0])
+    return DigitCheck(score, classes[letter] if likelier else None)
+
+
+def require_charset(charset: str, have_character_model: bool) -> None:
+    """InputError (a 422 in the API) for an unknown charset, or one that needs the character model
+    where there is none: said before any image is read."""
+    charset_characters(charset)
+    if charset != DEFAULT_CHARSET and not have_character_model:
+        raise InputError(
+            "charset_unavailable", f"{NO_CHARACTER_MODEL} charset={charset}; use charset=digits."
+        )
+
+
+def read_characters(
+    charset: str, digit_outputs: Outputs | None, character_outputs: Outputs | None, classes: tuple[str, ...]
+) -> list[CharacterReading]:
+    """A batch's readings in `charset`, from the models' outputs (probabilities, class maps): in
+    digits, the digit model's answers checked by the character model where there is one (`classes`
+    are its class names); in the other charsets, the character model's. Raises InputError for an
+    unknown charset or one that needs the character model it was not given."""
+    require_charset(charset, character_outputs is not None)
+    if charset == DEFAULT_CHARSET:
+        assert digit_outputs is not None, "charset digits is read by the digit model"
+        checks: list[DigitCheck | None] = [None] * len(digit_outputs[0])
+        if character_outputs is not None:
+            checks = [check_digit(p, classes) for p in character_outputs[0]]
+        return [digit_reading(p, c) for p, c in zip(predictions(*digit_outputs), checks, strict=True)]
+    assert character_outputs is not None
+    return [read_character(p, c, classes, charset) for p, c in zip(*character_outputs, strict=True)]
