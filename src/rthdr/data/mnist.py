@@ -87,40 +87,41 @@ def _locate(directory: Path, spec: IdxFile) -> Path:
     raise DataError(f"MNIST file {spec.name}(.gz) not found in {directory}: {DOWNLOAD_HINT}.")
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, hint: str = DOWNLOAD_HINT) -> bytes:
+    """A file's bytes, gunzipped if it is a .gz; DataError (saying `hint`) if it cannot be read."""
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:
                 return f.read()
         return path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path} is damaged ({exc}): {DOWNLOAD_HINT}.") from exc
+        raise DataError(f"{path} is damaged ({exc}): {hint}.") from exc
 
 
-def parse_idx(raw: bytes, spec: IdxFile, source: str = "<bytes>") -> np.ndarray:
+def parse_idx(raw: bytes, spec: IdxFile, source: str = "<bytes>", hint: str = DOWNLOAD_HINT) -> np.ndarray:
     """Decode IDX bytes into uint8 arrays: images (N, 28, 28) or labels (N,)."""
     dims = 3 if spec.magic == 0x803 else 1
     header_size = 4 + 4 * dims
     if len(raw) < header_size:
-        raise DataError(f"{source} is too short to be an IDX file: {DOWNLOAD_HINT}.")
+        raise DataError(f"{source} is too short to be an IDX file: {hint}.")
     magic = int.from_bytes(raw[:4], "big")
     if magic != spec.magic:
         raise DataError(
             f"{source} has magic number {magic:#010x}, expected {spec.magic:#010x} "
-            f"for {spec.name}: wrong or damaged file; {DOWNLOAD_HINT}."
+            f"for {spec.name}: wrong or damaged file; {hint}."
         )
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
     expected = header_size + int(np.prod(shape))
     if len(raw) != expected or shape[0] != spec.count:
         raise DataError(
             f"{source} holds {len(raw)} bytes for shape {shape}; expected {spec.count} records "
-            f"({expected} bytes). The file is truncated or damaged: {DOWNLOAD_HINT}."
+            f"({expected} bytes). The file is truncated or damaged: {hint}."
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
 def read_idx(path: Path, spec: IdxFile, verify: bool = True) -> np.ndarray:
-    raw = _read_bytes(path)
+    raw = read_bytes(path)
     array = parse_idx(raw, spec, source=str(path))
     if verify and hashlib.sha256(raw).hexdigest() != spec.sha256:
         raise DataError(f"{path} fails its SHA-256 check: the file is damaged; {DOWNLOAD_HINT}.")

@@ -36,8 +36,10 @@ from rthdr.evaluation.calibration import (
 )
 from rthdr.evaluation.edge import calibration_images, quantize_int8
 from rthdr.evaluation.modelcard import held_out_inputs, single_image_latencies_ms, train_command
+from rthdr.training.config import TrainConfig
 from rthdr.training.export import export_onnx
 from rthdr.training.model import load_checkpoint, save_checkpoint
+from rthdr.training.train import emnist_inputs
 
 CHARACTER_MODEL_NAME = "charnet"
 FALSE_FLAG_RATE = 0.01  # the issue's bar: at most 1 % of real digits answered "not a digit"
@@ -48,13 +50,16 @@ INT8_TOLERANCE = 0.001  # the INT8 file is served only if it loses at most this 
 
 
 def validation_set(config: dict[str, Any], data_dir: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """The run's held-out split: MNIST's and its corpus's, as `rthdr train --corpus` made them."""
-    mnist_inputs, mnist_labels = held_out_inputs(config, data_dir)
-    corpus = corpora.load(Path(config["corpus"]))
-    _, held = corpora.split_indices(corpus, config["split_seed"], config["val_fraction"], config["limit"])
-    return np.concatenate([mnist_inputs, corpus.images[held]]), np.concatenate(
-        [mnist_labels, corpus.labels[held]]
-    )
+    """The run's held-out split: MNIST's, its corpus's and EMNIST's, as `rthdr train` made them."""
+    parts = [held_out_inputs(config, data_dir)]
+    if config.get("corpus"):
+        corpus = corpora.load(Path(config["corpus"]))
+        _, held = corpora.split_indices(corpus, config["split_seed"], config["val_fraction"], config["limit"])
+        parts.append((corpus.images[held], corpus.labels[held]))
+    if config.get("emnist"):
+        inputs, labels, (_, held) = emnist_inputs(TrainConfig.from_dict(config), validation_only=True)
+        parts.append((inputs[held], labels[held]))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def accuracy_within(probabilities: np.ndarray, labels: np.ndarray, columns: list[int]) -> float:
@@ -145,6 +150,17 @@ def evaluate_charset(characters: Classifier, corpus: corpora.Corpus, charset: st
     }
 
 
+def training_data(config: dict[str, Any], images: int) -> str:
+    """What the card says the network learned from."""
+    sources = ["MNIST's training digits"]
+    if config.get("corpus"):
+        sources.append(f"the generated corpus {config['corpus']} (fonts and pen fonts)")
+    if config.get("emnist"):
+        sources.append(f"EMNIST balanced's training images from {config['emnist']}")
+    letters = "" if config.get("emnist") else "; no real handwritten letters"
+    return f"{' and '.join(sources)} ({images:,} images in all), augmented again every epoch{letters}"
+
+
 def headline(figures: dict[str, Any]) -> tuple[float, float]:
     """The two accuracies a file is judged by: MNIST test digits, and all classes held out."""
     return figures["mnist_test_digits_accuracy"], figures["held_out"]["alphanumeric_accuracy"]
@@ -232,8 +248,7 @@ def release_characters(
         "onnx_max_abs_diff": parity,
         "training": {
             "command": f"{train_command(run, config)}  &&  rthdr release {run.as_posix()} --name {name}",
-            "data": f"MNIST's training digits and the generated corpus {config['corpus']} "
-            f"({metrics['train_size']:,} images in all), augmented again every epoch; no real handwritten letters",
+            "data": training_data(config, metrics["train_size"]),
             "validation_size": metrics["val_size"],
             "best_epoch": metrics["best_epoch"],
             "train_seconds": metrics["train_seconds"],

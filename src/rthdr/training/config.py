@@ -142,6 +142,13 @@ class TrainConfig:
         "(digits, letters, none); 1/12 of it joins the validation split",
         metavar="NPZ",
     )
+    # EMNIST "balanced" (rthdr.data.emnist), for users who have its files: real handwritten letters.
+    emnist: str | None = setting(
+        None,
+        "also train on EMNIST balanced from this folder (its emnist-balanced-* files), through the serving "
+        "preprocessing; 1/12 joins the validation split",
+        metavar="DIR",
+    )
     seed: int = setting(0, "random seed (initialisation, batch order, augmentation)")
     split_seed: int = setting(
         0, "which training images are held out; the same for the networks of an ensemble"

@@ -22,6 +22,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
+from rthdr.core.charsets import CHARSETS, NONE
 from rthdr.data.mnist import DataError, load_mnist, train_validation_split
 from rthdr.training.config import TrainConfig  # its defaults make the CLI's flags, so it needs no torch
 from rthdr.training.export import export_onnx
@@ -227,9 +228,29 @@ def mix_extra(
     return torch.cat([images, extra[0].repeat(copies, 1, 1, 1)]), torch.cat([labels, extra[1].repeat(copies)])
 
 
-def add_corpus(
-    split: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], cfg: TrainConfig
-) -> tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], tuple[str, ...]]:
+Splits = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # train x, y, validation x, y
+
+
+CHARACTER_CLASSES: tuple[str, ...] = (*CHARSETS["alphanumeric"], NONE)  # EMNIST balanced's, then none
+
+
+def joined(
+    splits: Splits, inputs: np.ndarray, labels: np.ndarray, indices: tuple[np.ndarray, np.ndarray]
+) -> Splits:
+    """The splits with another set's model inputs and labels added: indices[0] to training,
+    indices[1] to validation."""
+    x_train, y_train, x_val, y_val = splits
+    targets = torch.from_numpy(labels.astype(np.int64))
+    train_idx, val_idx = indices
+    return (
+        torch.cat([x_train, to_tensor(inputs[train_idx])]),
+        torch.cat([y_train, targets[train_idx]]),
+        torch.cat([x_val, to_tensor(inputs[val_idx])]),
+        torch.cat([y_val, targets[val_idx]]),
+    )
+
+
+def add_corpus(splits: Splits, cfg: TrainConfig) -> tuple[Splits, tuple[str, ...]]:
     """MNIST's train and validation splits with cfg.corpus's images added to each (the same seeded
     1/12 held out), and the class names the network then has."""
     from rthdr.core.charsets import DIGITS
@@ -241,18 +262,28 @@ def add_corpus(
     corpus = load(path)
     if corpus.classes[: len(DIGITS)] != DIGITS:
         raise DataError(f"--corpus {path}: its classes must start with the digits (charset {corpus.charset})")
-    train_idx, val_idx = split_indices(corpus, cfg.split_seed, cfg.val_fraction, cfg.limit)
-    labels = torch.from_numpy(corpus.labels.astype(np.int64))
-    x_train, y_train, x_val, y_val = split
+    indices = split_indices(corpus, cfg.split_seed, cfg.val_fraction, cfg.limit)
     tqdm.write(
-        f"--corpus: {len(train_idx)} training and {len(val_idx)} validation images, {len(corpus.classes)} classes"
+        f"--corpus: {len(indices[0])} training and {len(indices[1])} validation images, {len(corpus.classes)} classes"
     )
-    return (
-        torch.cat([x_train, to_tensor(corpus.images[train_idx])]),
-        torch.cat([y_train, labels[train_idx]]),
-        torch.cat([x_val, to_tensor(corpus.images[val_idx])]),
-        torch.cat([y_val, labels[val_idx]]),
-    ), corpus.classes
+    return joined(splits, corpus.images, corpus.labels, indices), corpus.classes
+
+
+def emnist_inputs(
+    cfg: TrainConfig, validation_only: bool = False
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """EMNIST balanced's training images through the serving preprocessing (as MNIST's; only the
+    validation ones if asked, the rest left blank), their labels, and the seeded training and
+    validation indices (limited as MNIST is by cfg.limit)."""
+    from rthdr.core.preprocess import preprocess_all
+    from rthdr.data.emnist import load_emnist
+
+    images, labels = load_emnist(cfg.emnist or "", "train")
+    train_idx, val_idx = train_validation_split(len(images), cfg.split_seed, cfg.val_fraction, cfg.limit)
+    used = val_idx if validation_only else np.concatenate([train_idx, val_idx])
+    inputs = np.zeros((len(images), 28, 28), np.float32)
+    inputs[used] = preprocess_all(images[used])
+    return inputs, labels, (train_idx, val_idx)
 
 
 def train(
@@ -278,6 +309,13 @@ def train(
     classes: tuple[str, ...] = tuple(str(d) for d in range(10))
     if cfg.corpus:
         split, classes = add_corpus(split, cfg)
+    if cfg.emnist:
+        if cfg.corpus and classes != CHARACTER_CLASSES:
+            raise DataError("--emnist with --corpus needs an alphanumeric corpus: EMNIST has its 47 classes")
+        inputs, labels, indices = emnist_inputs(cfg)
+        split, classes = joined(split, inputs, labels, indices), CHARACTER_CLASSES
+        tqdm.write(f"--emnist: {len(indices[0])} training and {len(indices[1])} validation images")
+    if len(classes) != cfg.model.num_classes:
         cfg.model = replace(cfg.model, num_classes=len(classes))
     x_train, y_train, x_val, y_val = split
     if cfg.extra:  # training only: model selection stays on MNIST's validation split
