@@ -56,6 +56,20 @@ def test_predict_json(images, model_path: Path, capsys) -> None:
     assert result["digit"] == 6 and len(result["probabilities"]) == 10 and result["uncertain"] is False
 
 
+def test_predict_reads_letters_and_says_not_a_digit(tmp_path: Path, model_path: Path, capsys) -> None:
+    from tests.helpers.images import written_text
+
+    letter = tmp_path / "letter.png"
+    letter.write_bytes(written_text("H"))
+    assert main(["predict", "--charset", "letters", str(letter)]) == 0
+    assert capsys.readouterr().out.startswith(f"{letter}: H  confidence")
+    assert main(["predict", "--json", str(letter), "--model", str(model_path)]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["reason"] == "not_a_digit" and result["looks_like"] == "H" and result["uncertain"] is True
+    assert main(["predict", "--character-model", "none", str(letter), "--model", str(model_path)]) == 0
+    assert "not a digit" not in capsys.readouterr().out  # no character model: digits unchecked
+
+
 def test_predict_reports_bad_files_and_keeps_going(images, tmp_path: Path, model_path: Path, capsys) -> None:
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"not an image")

@@ -243,7 +243,7 @@ def test_the_flag_is_strictly_above_the_threshold() -> None:
     assert at.not_a_digit == 0.5 and not at.flagged and at.looks_like == "A"
     vector[CLASSES.index("3")], vector[CLASSES.index("A")] = 0.49, 0.51
     assert check_digit(vector, CLASSES).flagged
-    assert DigitCheck(NOT_A_DIGIT_ABOVE + 1e-9, None).flagged and not DigitCheck(0.0, "A").flagged
+    assert DigitCheck(NOT_A_DIGIT_ABOVE + 1e-9, None, "0").flagged and not DigitCheck(0.0, "A", "0").flagged
 
 
 def test_a_letter_tied_with_none_is_no_look_alike() -> None:
@@ -283,7 +283,7 @@ def test_a_confident_digit_checked_as_a_digit_is_sure() -> None:
     """Character str(digit), its index, the digit model's ten probabilities and map kept; candidates
     the five likeliest digits best first; no reason and no look-alike, even if the check names one."""
     prediction = digit_prediction(6, 0.98)
-    reading = digit_reading(prediction, DigitCheck(0.2, "G"))
+    reading = digit_reading(prediction, DigitCheck(0.2, "G", "6"))
     assert (reading.character, reading.index, reading.confidence) == ("6", 6, 0.98)
     assert not reading.uncertain and reading.reason is None and reading.looks_like is None
     assert reading.probabilities is prediction.probabilities and reading.cam is prediction.cam
@@ -295,22 +295,36 @@ def test_a_confident_digit_checked_as_a_digit_is_sure() -> None:
 @pytest.mark.parametrize("confidence", [0.99, 0.6])
 def test_a_flagged_check_makes_it_not_a_digit(confidence: float) -> None:
     """A flagged check wins over everything, low confidence included, and names the look-alike."""
-    reading = digit_reading(digit_prediction(0, confidence), DigitCheck(0.8, "O"))
+    reading = digit_reading(digit_prediction(0, confidence), DigitCheck(0.8, "O", "0"))
     assert reading.character == "0" and reading.confidence == confidence
     assert reading.uncertain and reading.reason == "not_a_digit" and reading.looks_like == "O"
 
 
 def test_a_flagged_check_without_a_letter_has_no_look_alike() -> None:
-    reading = digit_reading(digit_prediction(1, 0.99), DigitCheck(0.9, None))
+    reading = digit_reading(digit_prediction(1, 0.99), DigitCheck(0.9, None, "7"))
     assert reading.reason == "not_a_digit" and reading.looks_like is None
 
 
-@pytest.mark.parametrize("check", [None, DigitCheck(0.1, "Z")])
+@pytest.mark.parametrize("check", [None, DigitCheck(0.1, "Z", "2")])
 def test_an_unsure_digit_not_flagged_is_low_confidence(check: DigitCheck | None) -> None:
     prediction = digit_prediction(2, 0.8)
     assert prediction.uncertain
     reading = digit_reading(prediction, check)
     assert reading.uncertain and reading.reason == "low_confidence" and reading.looks_like is None
+
+
+def test_a_confident_digit_the_character_model_reads_otherwise_is_uncertain() -> None:
+    """The European 1 the digit model reads as a 7: the character model's other digit flags it and
+    is named; a flagged not-a-digit check still comes first."""
+    reading = digit_reading(digit_prediction(7, 0.99), DigitCheck(0.1, None, "1"))
+    assert reading.character == "7" and reading.uncertain
+    assert reading.reason == "models_disagree" and reading.looks_like == "1"
+    assert digit_reading(digit_prediction(7, 0.99), DigitCheck(0.9, "T", "1")).reason == "not_a_digit"
+
+
+def test_the_check_names_the_character_models_likeliest_digit() -> None:
+    check = check_digit(probabilities({"1": 0.5, "7": 0.3, "T": 0.2}), CLASSES)
+    assert check.digit == "1" and not check.flagged
 
 
 def test_without_a_check_a_confident_digit_is_sure() -> None:

@@ -50,3 +50,18 @@ def write_number(
         x += digit.shape[1]
     page = page[:, : x + height // 2]
     return (255 - np.clip(page, 0, 255)).astype(np.uint8), lefts
+
+
+def written_text(text: str, family: str = "Liberation Serif", size: int = 90) -> bytes:
+    """`text` in one line, black on white, as a PNG: printed in a font family the character model
+    never trained on (rthdr.data.fonts.VALIDATION), so reading it is a fair test."""
+    from PIL import ImageDraw
+
+    from rthdr.data import fonts
+
+    (path, *_) = fonts.installed_files(next(f for f in fonts.FAMILIES if f.name == family))
+    font = fonts.load(path, size)
+    left, top, right, bottom = font.getbbox(text)
+    page = Image.new("L", (right - left + 2 * size, bottom - top + size), 255)
+    ImageDraw.Draw(page).text((size - left, size // 2 - top), text, font=font, fill=0)
+    return encode(page)

@@ -96,7 +96,7 @@ REGION = (
 )
 
 
-Reason = Literal["low_confidence", "not_a_digit", "not_a_letter", "not_a_character"]
+Reason = Literal["low_confidence", "not_a_digit", "not_a_letter", "not_a_character", "models_disagree"]
 
 
 class PredictResponse(BaseModel):
@@ -116,10 +116,13 @@ class PredictResponse(BaseModel):
     reason: Reason | None = Field(
         None,
         description=f"why it is uncertain: low_confidence (under {UNCERTAIN_BELOW}), not_a_digit / not_a_letter (something "
-        "outside the charset fits better), not_a_character (none of them: a scribble, a smudge, a symbol)",
+        "outside the charset fits better), not_a_character (none of them: a scribble, a smudge, a symbol), "
+        "models_disagree (charset digits: the character model reads another digit)",
     )
     looks_like: str | None = Field(
-        None, description="with not_a_digit or not_a_letter: what it looks like instead"
+        None,
+        description="with not_a_digit or not_a_letter: what it looks like instead; with models_disagree: the "
+        "character model's digit",
     )
     preprocessed: str = Field(description="the exact 28x28 model input, as a PNG data URL")
     region: list[float] = Field(min_length=3, max_length=3, description=REGION)

@@ -1,0 +1,107 @@
+"""Character sets over HTTP, with the shipped models: letters read as letters, a letter sent as a
+digit answered "not a digit", a line of characters with its word gap, and every bad charset a 422
+with a JSON error after which the service keeps serving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rthdr.api.main import create_app
+from rthdr.api.settings import Settings
+from rthdr.core.charsets import CHARSETS
+from rthdr.core.inference import DEFAULT_CHARACTER_MODEL
+from tests.helpers.images import encode, render, written_text
+
+PREDICT, RECOGNIZE = "/api/v1/predict", "/api/v1/recognize"
+# Capitals in a serif family held out of the character model's training (rthdr.data.fonts.VALIDATION).
+LETTERS = "AEFHKRTW"
+
+
+def post(client, url: str, png: bytes, **params: str):
+    return client.post(url, params=params, files={"image": ("image.png", png, "image/png")})
+
+
+def assert_error(response, code: str) -> None:
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == code and response.json()["error"]["message"]
+
+
+def test_the_character_model_ships() -> None:
+    assert DEFAULT_CHARACTER_MODEL.is_file(), f"{DEFAULT_CHARACTER_MODEL}: release it (docs/characters.md)"
+
+
+@pytest.mark.parametrize("letter", LETTERS)
+def test_a_letter_is_read_as_that_letter_in_letters_mode(client, letter: str) -> None:
+    body = post(client, PREDICT, written_text(letter), charset="letters").json()
+    assert body["charset"] == "letters" and body["character"] == letter
+    assert body["digit"] is None and body["probabilities"] is None
+    assert body["model"]["name"].startswith("charnet")
+    candidates = body["candidates"]
+    assert len(candidates) == 5 and candidates[0] == {"character": letter, "probability": body["confidence"]}
+    assert all(c["character"] in CHARSETS["letters"] for c in candidates)
+    assert [c["probability"] for c in candidates] == sorted(
+        (c["probability"] for c in candidates), reverse=True
+    )
+
+
+def test_letters_sent_as_digits_are_answered_not_a_digit(client) -> None:
+    flagged = 0
+    for letter in LETTERS:
+        body = post(client, PREDICT, written_text(letter)).json()
+        assert body["charset"] == "digits" and isinstance(body["digit"], int)  # today's fields stay
+        assert body["character"] == str(body["digit"]) and len(body["probabilities"]) == 10
+        if body["reason"] == "not_a_digit":
+            assert body["uncertain"] is True
+            assert body["looks_like"] in (None, *CHARSETS["letters"])
+            flagged += body["looks_like"] == letter
+    assert flagged >= len(LETTERS) - 1, f"only {flagged} of {len(LETTERS)} letters flagged as themselves"
+
+
+def test_digits_stay_digits(client, digit_samples) -> None:
+    for digit in range(10):
+        body = post(client, PREDICT, encode(render(digit_samples[digit]))).json()
+        assert body["digit"] == digit and body["character"] == str(digit)
+        assert body["reason"] != "not_a_digit", f"MNIST's {digit} answered not a digit"
+    body = post(client, PREDICT, encode(render(digit_samples[7])), charset="alphanumeric").json()
+    assert body["character"] == "7" and body["digit"] == 7 and body["probabilities"] is None
+
+
+def test_a_line_of_characters_is_read_with_its_word_gap(client) -> None:
+    body = post(client, RECOGNIZE, written_text("FH 47"), charset="alphanumeric").json()
+    assert body["charset"] == "alphanumeric" and body["text"] == "FH 47"
+    assert [c["character"] for c in body["characters"]] == list("FH47") and body["digits"] is None
+    lefts = [c["box"][0] for c in body["characters"]]
+    assert lefts == sorted(lefts)
+
+
+def test_a_number_still_reads_as_before_with_its_characters(client, digit_samples) -> None:
+    from tests.helpers.images import write_number
+
+    page, _ = write_number(digit_samples, "305")
+    body = post(client, RECOGNIZE, encode(page)).json()
+    assert body["text"] == "305" and [d["digit"] for d in body["digits"]] == [3, 0, 5]
+    assert [c["character"] for c in body["characters"]] == ["3", "0", "5"]
+
+
+@pytest.mark.parametrize("url", [PREDICT, RECOGNIZE])
+@pytest.mark.parametrize("charset", ["klingon", "", "DIGITS", "letters,digits"])
+def test_an_unknown_charset_is_a_422_and_the_service_keeps_serving(
+    client, digit_samples, url, charset
+) -> None:
+    assert_error(post(client, url, encode(render(digit_samples[3])), charset=charset), "unknown_charset")
+    assert post(client, PREDICT, encode(render(digit_samples[3]))).json()["digit"] == 3
+
+
+def test_without_a_character_model_only_digits_are_served(
+    model_path: Path, tmp_path: Path, digit_samples
+) -> None:
+    settings = Settings(model=model_path, character_model=tmp_path / "absent.onnx")
+    with TestClient(create_app(settings)) as client:
+        for url in (PREDICT, RECOGNIZE):
+            assert_error(post(client, url, written_text("A"), charset="letters"), "charset_unavailable")
+        body = post(client, PREDICT, written_text("A")).json()  # digits: answered, unchecked
+        assert isinstance(body["digit"], int) and body["reason"] != "not_a_digit"
+        assert post(client, PREDICT, encode(render(digit_samples[3]))).json()["digit"] == 3
