@@ -95,3 +95,24 @@ def test_the_shipped_character_model_measures_what_its_card_says(mnist_test) -> 
     flagged = float((scores > NOT_A_DIGIT_ABOVE).mean())
     assert flagged == pytest.approx(card["not_a_digit"]["mnist_test_digits_flagged"], abs=1e-6)
     assert flagged <= 0.01, "the issue's bar: at most 1 % of real digits answered not a digit"
+
+
+@pytest.mark.slow
+def test_digits_mode_as_served_keeps_the_digit_models_answers(mnist_dir: Path, corpus_files) -> None:
+    """charset=digits: the digit model answers (its card's test accuracy, exactly), the character
+    model only flags: most letters and none are flagged, few MNIST answers are."""
+    from rthdr.core.inference import DEFAULT_MODEL
+    from rthdr.evaluation.characters import evaluate_digits_mode
+
+    digits = Classifier(DEFAULT_MODEL)
+    report = evaluate_digits_mode(
+        digits, Classifier(DEFAULT_CHARACTER_MODEL), corpora.load(corpus_files[1]), mnist_dir
+    )
+    mnist = report["MNIST test"]
+    assert mnist["accuracy"] == pytest.approx(digits.card["int8"]["test_accuracy"], abs=1e-9)
+    assert mnist["uncertain_share"] < 0.02 and mnist["errors_flagged"] > 0.5
+    others = report["corpus letters and none"]
+    assert (
+        others["images"] == len(CLASSES[10:]) * 3
+        and others["reasons"].get("not_a_digit", 0) > others["images"] / 2
+    )

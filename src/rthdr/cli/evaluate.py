@@ -44,9 +44,10 @@ def add_parser(commands: Commands) -> None:
     add_one_digit(parser)
     parser.add_argument(
         "--charset",
-        choices=("letters", "alphanumeric"),
+        choices=("digits", "letters", "alphanumeric"),
         default=None,
-        help="measure the character model instead, answering in this charset, on --corpus",
+        help="measure the character model instead, answering in this charset, on --corpus; digits: the "
+        "digit model checked by the character model, as served, on MNIST test and --corpus",
     )
     parser.add_argument(
         "--corpus",
@@ -118,6 +119,8 @@ def run_charset(args: argparse.Namespace) -> int:
             f"--corpus {args.corpus}: no such file; make it with `rthdr data corpus --split validation "
             f"--out {args.corpus}`"
         )
+    if args.charset == "digits":
+        return run_digits_mode(args)
     report = evaluate_charset(Classifier(args.character_model), load(args.corpus), args.charset)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -134,4 +137,31 @@ def run_charset(args: argparse.Namespace) -> int:
     worst = sorted(report["per_class_accuracy"].items(), key=lambda item: item[1])[:8]
     print("hardest classes: " + ", ".join(f"{c} {100 * a:.0f} %" for c, a in worst))
     print(f"wrote {out / (args.charset + '.json')}")
+    return 0
+
+
+def run_digits_mode(args: argparse.Namespace) -> int:
+    import json
+
+    from rthdr.core.inference import Classifier
+    from rthdr.data.corpus import load
+    from rthdr.evaluation.characters import evaluate_digits_mode
+
+    report = evaluate_digits_mode(
+        Classifier(args.model), Classifier(args.character_model), load(args.corpus), args.data_dir
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "digits.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"charset digits as served: {report['digit_model']}, checked by {report['character_model']}")
+    for name in ("MNIST test", "corpus digits", "corpus letters and none"):
+        r = report[name]
+        line = f"{name} ({r['images']:,}): {100 * r['uncertain_share']:.2f} % uncertain {r['reasons']}"
+        if "accuracy" in r:
+            line += (
+                f"; accuracy {100 * r['accuracy']:.2f} %, {100 * r['errors_flagged']:.0f} % of its {r['errors']} "
+                f"errors flagged, {100 * r['accuracy_when_not_uncertain']:.2f} % right when not"
+            )
+        print(line)
+    print(f"wrote {out / 'digits.json'}")
     return 0

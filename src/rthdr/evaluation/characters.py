@@ -161,6 +161,43 @@ def training_data(config: dict[str, Any], images: int) -> str:
     return f"{' and '.join(sources)} ({images:,} images in all), augmented again every epoch{letters}"
 
 
+def evaluate_digits_mode(
+    digits: Classifier, characters: Classifier, corpus: corpora.Corpus, data_dir: str | Path | None
+) -> dict[str, Any]:
+    """charset=digits as served (the digit model, checked by the character model) on MNIST's test
+    set and on a corpus: how many answers are flagged, why, and how many of the errors."""
+    from collections import Counter
+
+    from rthdr.core.characters import read_characters
+
+    test_images, test_labels = load_mnist("test", data_dir)
+    is_digit = corpus.labels < len(DIGITS)
+    sets = {
+        "MNIST test": (preprocess_all(test_images, progress=False), test_labels),
+        "corpus digits": (corpus.images[is_digit], corpus.labels[is_digit]),
+        "corpus letters and none": (corpus.images[~is_digit], None),
+    }
+    report: dict[str, Any] = {"digit_model": digits.name, "character_model": characters.name}
+    for name, (inputs, labels) in sets.items():
+        readings = read_characters("digits", digits.run(inputs), characters.run(inputs), characters.classes)
+        uncertain = np.array([r.uncertain for r in readings])
+        figures: dict[str, Any] = {
+            "images": len(readings),
+            "uncertain_share": float(uncertain.mean()),
+            "reasons": dict(Counter(r.reason or "sure" for r in readings)),
+        }
+        if labels is not None:
+            wrong = np.array([int(r.character) != label for r, label in zip(readings, labels, strict=True)])
+            figures |= {
+                "accuracy": float(1 - wrong.mean()),
+                "errors": int(wrong.sum()),
+                "errors_flagged": float(uncertain[wrong].mean()) if wrong.any() else 1.0,
+                "accuracy_when_not_uncertain": float(1 - wrong[~uncertain].mean()),
+            }
+        report[name] = figures
+    return report
+
+
 def headline(figures: dict[str, Any]) -> tuple[float, float]:
     """The two accuracies a file is judged by: MNIST test digits, and all classes held out."""
     return figures["mnist_test_digits_accuracy"], figures["held_out"]["alphanumeric_accuracy"]
