@@ -1,6 +1,8 @@
 // Talking to the REST API. Every failure becomes an ApiError with a message fit to show people;
 // an aborted request is re-thrown untouched so callers can tell "superseded" from "failed".
 
+import { DEFAULT_CHARSET } from "./charsets.js";
+
 export const UNREACHABLE = "Can't reach the server. Check your connection and try again.";
 
 export class ApiError extends Error {
@@ -38,10 +40,17 @@ export async function requestJSON(url, init = {}) {
   return { data: body, roundTripMs };
 }
 
-/** POST /api/v1/predict (one digit) or /api/v1/recognize (a whole number), with heatmaps on request. */
-function endpoint(mode, explain) {
+/**
+ * POST /api/v1/predict (one character) or /api/v1/recognize (a whole number, digits only), with
+ * heatmaps on request. The charset goes only where it is not the server's default: a digit request
+ * is the same URL as before charsets existed.
+ */
+function endpoint(mode, explain, charset) {
   const path = mode === "number" ? "/api/v1/recognize" : "/api/v1/predict";
-  return explain ? `${path}?explain=true` : path;
+  const query = new URLSearchParams();
+  if (explain) query.set("explain", "true");
+  if (mode !== "number" && charset && charset !== DEFAULT_CHARSET) query.set("charset", charset);
+  return String(query) ? `${path}?${query}` : path;
 }
 
 /**
@@ -49,12 +58,13 @@ function endpoint(mode, explain) {
  * (multipart, field "image"). An `interim` answer (asked for while a stroke is still being drawn)
  * is kept out of the server's review queue: a half-drawn digit is no one's mistake.
  * @param {string | File} image
- * @param {{mode: "digit" | "number", explain: boolean, interim?: boolean}} options
+ * @param {{mode: "digit" | "number", charset?: string, explain: boolean, interim?: boolean}} options
  */
-export function recogniseImage(image, { mode, explain, interim = false }, signal) {
+export function recogniseImage(image, { mode, charset, explain, interim = false }, signal) {
   const headers = interim ? { "X-Review": "skip" } : {};
+  const url = endpoint(mode, explain, charset);
   if (typeof image === "string") {
-    return requestJSON(endpoint(mode, explain), {
+    return requestJSON(url, {
       method: "POST",
       headers: { ...headers, "Content-Type": "application/json" },
       body: JSON.stringify({ image }),
@@ -63,7 +73,7 @@ export function recogniseImage(image, { mode, explain, interim = false }, signal
   }
   const form = new FormData();
   form.append("image", image, image.name || "image");
-  return requestJSON(endpoint(mode, explain), { method: "POST", headers, body: form, signal });
+  return requestJSON(url, { method: "POST", headers, body: form, signal });
 }
 
 /** The model card: name, version and, when the model ships them, accuracy figures. */

@@ -1,16 +1,17 @@
 // The page's wiring: the drawing pad and the uploads feed one recogniser, which keeps only the
 // latest request alive and hands answers to the result panel and to the marks over the picture.
 // Drawing lives in canvas.js, the API calls in api.js, the rendering in results.js and overlay.js,
-// the in-browser model in ondevice.js, the mode and switches in controls.js, and "Wrong? Correct it"
-// in correct.js.
+// the in-browser model in ondevice.js, the mode, character set and switches in controls.js, and
+// "Wrong? Correct it" in correct.js.
 
 import { ApiError, fetchModelCard, recogniseImage } from "./api.js";
 import { DrawingPad } from "./canvas.js";
-import { settings, setUpControls, useDevice } from "./controls.js";
+import { DEFAULT_CHARSET } from "./charsets.js";
+import { charset, prompt, settings, setUpControls, useDevice } from "./controls.js";
 import { offerCorrection, setUpCorrections, withdrawCorrection } from "./correct.js";
 import { predictCanvas, predictFile } from "./ondevice.js";
 import { clearMarks, showMarks } from "./overlay.js";
-import { buildBars, showBusy, showError, showIdle, showNumber, showResult } from "./results.js";
+import { showBusy, showCharset, showError, showIdle, showNumber, showResult } from "./results.js";
 
 const AFTER_STROKE_MS = 100; // debounce: one request shortly after the pen lifts
 const DURING_STROKE_MS = 350; // throttle: a long stroke still gets an update every so often
@@ -23,7 +24,11 @@ const UNREADABLE_HERE = "This browser cannot read the file as an image: use a PN
 
 const $ = (id) => document.getElementById(id);
 
-const prompt = () => (settings.mode === "number" ? "Write a number" : "Draw a digit");
+/** The API's own words, with what they mean here: the letters, not the page, are what is missing. */
+function failureMessage(err) {
+  if (err.code !== "charset_unavailable") return err.message;
+  return `Letters are not available on this server: ${err.message}`;
+}
 
 // ---- the recogniser: one request at a time, stale answers dropped -------------------------------
 
@@ -52,7 +57,7 @@ async function recognise(send, picture, messages = {}) {
     if (mine === generation) present({ data, roundTripMs, picture });
   } catch (err) {
     if (mine !== generation || err.name === "AbortError") return;
-    const message = err instanceof ApiError ? (messages[err.code] ?? err.message) : String(err);
+    const message = err instanceof ApiError ? (messages[err.code] ?? failureMessage(err)) : String(err);
     if (!(err instanceof ApiError)) console.warn("recognition failed", err);
     fail(message);
   } finally {
@@ -69,7 +74,9 @@ function present(answer) {
   else showResult(data, roundTripMs);
   if (picture === "pad") showMarks($("pad-marks"), { width: pad.width, height: pad.height }, readings);
   else markUpload(readings);
-  offerCorrection(data, picture === "pad" ? () => pad.inkedPart().canvas : currentFile);
+  // The review queue holds digits (its corrections retrain the digit model): letters get no offer.
+  if ((data.charset ?? DEFAULT_CHARSET) !== DEFAULT_CHARSET) withdrawCorrection();
+  else offerCorrection(data, picture === "pad" ? () => pad.inkedPart().canvas : currentFile);
 }
 
 function idle(message = prompt()) {
@@ -108,8 +115,9 @@ let debounceTimer = 0;
 let lastSent = 0;
 
 /**
- * The server's answer, or the in-browser model's when "On device" is on, about the inked part of the
- * pad, with its boxes and heatmaps moved back onto the whole pad. `interim`: asked mid-stroke.
+ * The server's answer, or the in-browser model's when "On device" is on (and applies: a digit), about
+ * the inked part of the pad, with its boxes and heatmaps moved back onto the whole pad. `interim`:
+ * asked mid-stroke.
  */
 async function readDrawing(signal, interim) {
   const part = pad.inkedPart();
@@ -328,16 +336,24 @@ async function showModelCard() {
 
 // ---- start --------------------------------------------------------------------------------------
 
-buildBars();
 setUpControls({
-  // A new mode needs a new pad (its size changes), so whatever was there goes.
+  // A new mode needs a new pad (its size changes), so whatever was there goes; number mode reads
+  // digits whatever the charset, so the panel follows that too.
   onMode: (size) => {
+    showCharset(charset());
     clearAll();
     pad.setSize(...size);
+  },
+  // The same drawing, read in the new charset; without one, the prompt and chart of the new charset.
+  onCharset: () => {
+    showCharset(charset());
+    if (currentFile || !pad.isEmpty) recogniseAgain();
+    else idle();
   },
   onExplain: (on) => (on ? recogniseAgain() : hideHeatmaps()),
   onDevice: recogniseAgain,
 });
+showCharset(charset());
 idle();
 $("undo").addEventListener("click", undo);
 $("clear").addEventListener("click", clearAll);

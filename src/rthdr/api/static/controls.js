@@ -1,16 +1,19 @@
-// The mode switch ("One digit" / "Whole number") and the two switches ("Show why", "On device"):
-// their state, remembered in localStorage, and what the page looks like in each. What a change
-// means for the drawing and the answer is app.js's business, through the callbacks.
+// The mode switch ("One digit" / "Whole number"), the character set ("Digits" / "Letters" /
+// "Letters and digits") and the two switches ("Show why", "On device"): their state, remembered in
+// localStorage, and what the page looks like in each. What a change means for the drawing and the
+// answer is app.js's business, through the callbacks.
 
+import { CHARSETS, charsetOr, DEFAULT_CHARSET } from "./charsets.js";
 import { loadModel, modelFile, runtimeAvailable } from "./ondevice.js";
 
 const $ = (id) => document.getElementById(id);
 
+// The pad's label says what to draw: `what` is the charset's "digit", "letter" or "letter or digit".
 const MODES = {
-  digit: { size: [280, 280], label: "Drawing area: draw one digit with a mouse, finger or pen" },
+  digit: { size: [280, 280], label: (what) => `Drawing area: draw one ${what} with a mouse, finger or pen` },
   number: {
     size: [840, 280], // three times as wide, as tall: digits come out the same size as in digit mode
-    label: "Drawing area: write a number, digits side by side, with a mouse, finger or pen",
+    label: () => "Drawing area: write a number, digits side by side, with a mouse, finger or pen",
   },
 };
 
@@ -21,6 +24,16 @@ const DEVICE_NOTES = {
   loading: "Loading the model into this browser…",
   ready: "Drawings are read in this browser, and so are uploaded pictures.",
   number: "Whole numbers are read on the server. On device reads one digit at a time.",
+  letters: "Letters are read on the server. On device reads digits only.",
+};
+
+// Only the server has the character model, and only one-digit answers have a charset: /recognize
+// reads digits, and the review queue (corrections) holds digits.
+const CHARSET_NOTES = {
+  digits: "",
+  letters: "Capitals, and a b d e f g h n q r t; other small letters are read as capitals.",
+  alphanumeric: "Digits and capitals, and a b d e f g h n q r t; other small letters are read as capitals.",
+  number: "Whole numbers are read as digits.",
 };
 
 // For whoever runs the server: where the runtime comes from.
@@ -31,18 +44,28 @@ const RUNTIME_MISSING =
 const STORAGE_KEY = "rthdr.settings";
 
 /** The user's choices. `onDevice` is what they asked for; useDevice() says whether it applies. */
-export const settings = { mode: "digit", explain: false, onDevice: false };
+export const settings = { mode: "digit", charset: DEFAULT_CHARSET, explain: false, onDevice: false };
 
 let device = "checking"; // checking | unavailable | off | loading | ready | failed
 let failure = "";
 
+/** What the server is asked to read: the chosen charset in one-digit mode; numbers are digits. */
+export const charset = () => (settings.mode === "digit" ? settings.charset : DEFAULT_CHARSET);
+
+/** What a drawing is, in the words of the prompts: "Draw a letter", "Write a number". */
+export const prompt = () => (settings.mode === "number" ? "Write a number" : CHARSETS[charset()].prompt);
+
+/** Whether the in-browser model (a digit model) can answer: a single digit, not letters. */
+const deviceApplies = () => settings.mode === "digit" && charset() === DEFAULT_CHARSET;
+
 /** Whether drawings go to the in-browser model: asked for, loaded, and one digit at a time. */
-export const useDevice = () => settings.onDevice && device === "ready" && settings.mode === "digit";
+export const useDevice = () => settings.onDevice && device === "ready" && deviceApplies();
 
 function restore() {
   try {
     const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "{}");
     if (saved.mode in MODES) settings.mode = saved.mode;
+    settings.charset = charsetOr(saved.charset);
     settings.explain = saved.explain === true;
     settings.onDevice = saved.onDevice === true;
   } catch {
@@ -62,6 +85,7 @@ function deviceNote() {
   if (device === "failed") return failure;
   if (device === "unavailable") return DEVICE_NOTES.unavailable;
   if (settings.mode === "number") return DEVICE_NOTES.number;
+  if (!deviceApplies()) return DEVICE_NOTES.letters;
   if (device !== "ready") return DEVICE_NOTES[device];
   const { name, bytes } = modelFile(); // say which model runs: the INT8 one may differ a little
   return `${DEVICE_NOTES.ready} Model: ${name}, ${Math.round(bytes / 1024)} kB.`;
@@ -71,7 +95,7 @@ function deviceNote() {
 function showDevice() {
   const input = $("on-device");
   input.checked = settings.onDevice;
-  input.disabled = settings.mode === "number" || ["checking", "unavailable", "loading"].includes(device);
+  input.disabled = !deviceApplies() || ["checking", "unavailable", "loading"].includes(device);
   // On the label: a disabled switch shows no tooltip of its own in every browser.
   input.closest("label").title = device === "unavailable" ? RUNTIME_MISSING : "";
   $("on-device-note").textContent = deviceNote();
@@ -83,7 +107,19 @@ function showMode() {
   for (const button of document.querySelectorAll(".segmented button")) {
     button.setAttribute("aria-pressed", String(button.dataset.mode === settings.mode));
   }
-  $("canvas").setAttribute("aria-label", MODES[settings.mode].label);
+  showCharset();
+}
+
+/** The charset menu: the choice, or "Digits", fixed, in number mode (which reads nothing else). */
+function showCharset() {
+  const select = $("charset");
+  const number = settings.mode === "number";
+  select.value = charset();
+  select.disabled = number;
+  $("charset-note").textContent = CHARSET_NOTES[number ? "number" : settings.charset];
+  $("canvas").setAttribute("aria-label", MODES[settings.mode].label(CHARSETS[charset()].what));
+  $("mode-digit").textContent = CHARSETS[settings.charset].one; // "One letter": what that mode reads
+  document.body.dataset.charset = charset(); // for styling and tests
   showDevice();
 }
 
@@ -126,7 +162,8 @@ async function probeRuntime(onDevice) {
 }
 
 /**
- * @param {{onMode: (size: number[]) => void, onExplain: (on: boolean) => void, onDevice: () => void}} on
+ * @param {{onMode: (size: number[]) => void, onCharset: () => void, onExplain: (on: boolean) => void,
+ *          onDevice: () => void}} on
  */
 export function setUpControls(on) {
   restore();
@@ -139,6 +176,12 @@ export function setUpControls(on) {
       on.onMode(MODES[settings.mode].size);
     });
   }
+  $("charset").addEventListener("change", (e) => {
+    settings.charset = charsetOr(e.target.value);
+    save();
+    showCharset();
+    on.onCharset();
+  });
   $("explain").checked = settings.explain;
   $("explain").addEventListener("change", (e) => {
     settings.explain = e.target.checked;

@@ -4,6 +4,7 @@
 // 14 MB WebAssembly file) and the model file. The session is kept in memory, so once loaded the
 // page needs no server to recognise a digit.
 
+import { calibrated } from "./calibrate.js";
 import { SIZE, UNCERTAIN_BELOW } from "./constants.js";
 import { canvasGrey, decodeFile } from "./decode.js";
 import { explanationDataURL, gradCam } from "./heatmap.js";
@@ -32,6 +33,7 @@ export async function runtimeAvailable() {
 let sessionPromise = null;
 let modelName = "";
 let modelBytes = 0;
+let temperature = 1; // the model file's calibration, sent with it
 
 /** The model file the browser runs: its name (digitnet.int8.onnx, say) and size in bytes. */
 export const modelFile = () => ({ name: modelName, bytes: modelBytes });
@@ -55,6 +57,7 @@ async function createSession() {
   const response = await fetch(MODEL_URL);
   if (!response.ok) throw new Error(`The model file could not be loaded (HTTP ${response.status}).`);
   modelName = filename(response.headers.get("Content-Disposition")) ?? "model";
+  temperature = Number(response.headers.get("X-Model-Temperature") ?? 1) || 1;
   const bytes = new Uint8Array(await response.arrayBuffer());
   modelBytes = bytes.length;
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
@@ -107,13 +110,25 @@ async function predict(grey, scale, started, explain) {
     inference: inferred - preprocessed,
     total: inferred - started,
   };
-  const probabilities = Array.from(outputs.probabilities.data);
+  const probabilities = calibrated(outputs.probabilities.data, temperature);
   const digit = probabilities.indexOf(Math.max(...probabilities));
+  const uncertain = probabilities[digit] < UNCERTAIN_BELOW;
+  // The server's charset fields too, so the page treats both alike (the browser has no character
+  // model: its answers are digits, never checked for "not a digit").
+  const candidates = probabilities
+    .map((probability, d) => ({ character: String(d), probability }))
+    .sort((a, b) => b.probability - a.probability)
+    .slice(0, 5);
   const answer = {
+    charset: "digits",
+    character: String(digit),
     digit,
     confidence: probabilities[digit],
     probabilities,
-    uncertain: probabilities[digit] < UNCERTAIN_BELOW,
+    candidates,
+    uncertain,
+    reason: uncertain ? "low_confidence" : null,
+    looks_like: null,
     preprocessed: inputToDataURL(read.input),
     region: read.square.map((v) => v * scale),
     heatmap: null,

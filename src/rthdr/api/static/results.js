@@ -1,6 +1,8 @@
 // Rendering the result panel. These functions only write to the DOM: no requests, no drawing state.
 // The panel's data-state ("idle" | "busy" | "result" | "error") drives the styling and lets tests wait.
 
+import { announcement, characterOf, chartOf, DEFAULT_CHARSET, doubt, percent } from "./charsets.js";
+
 const $ = (id) => document.getElementById(id);
 
 const el = {
@@ -10,6 +12,7 @@ const el = {
   uncertain: $("uncertain"),
   status: $("status"),
   bars: $("probabilities"),
+  chartTitle: $("probabilities-title"),
   preprocessed: $("preprocessed"),
   explanation: $("explanation"),
   heatmap: $("heatmap-preview"),
@@ -18,42 +21,65 @@ const el = {
   latency: $("latency"),
 };
 
-const percent = (p) => `${(100 * p).toFixed(p >= 0.995 || p < 0.0005 ? 0 : 1)} %`;
+// The chart: the ten digits for charset digits (fixed rows, so the bars grow smoothly from one
+// answer to the next), or the five likeliest characters for letters and alphanumeric, relabelled
+// for every answer.
+const CANDIDATES = 5;
+const CHART_TITLES = { digits: "Probabilities", candidates: "Five likeliest" };
+const ANSWER_LABELS = {
+  digits: "Predicted digit",
+  letters: "Predicted letter",
+  alphanumeric: "Predicted character",
+};
 
-/** Ten rows, one per digit, built once; results only change their widths and labels. */
-export function buildBars() {
+let rows = ""; // what the chart's rows are: "digits" or "candidates"
+let idleChart = "digits"; // what the chart shows without an answer: the chosen charset's
+
+function buildRows(kind) {
+  if (kind === rows) return;
+  rows = kind;
+  const count = kind === "digits" ? 10 : CANDIDATES;
   el.bars.replaceChildren(
-    ...Array.from({ length: 10 }, (_, digit) => {
+    ...Array.from({ length: count }, (_, i) => {
       const row = document.createElement("li");
       row.className = "bar";
-      row.dataset.digit = String(digit);
+      if (kind === "digits") row.dataset.digit = row.dataset.character = String(i);
       row.innerHTML =
-        `<span class="bar-label">${digit}</span>` +
+        `<span class="bar-label">${kind === "digits" ? i : "–"}</span>` +
         '<span class="bar-track"><span class="bar-fill"></span></span>' +
         '<span class="bar-value">–</span>';
       return row;
     }),
   );
+  el.chartTitle.textContent = CHART_TITLES[kind];
 }
 
-function setBars(probabilities = null, top = -1) {
-  for (const row of el.bars.children) {
-    const digit = Number(row.dataset.digit);
-    const p = probabilities?.[digit] ?? 0;
+/**
+ * The chosen charset: what the chart and the answer are called, and the chart's rows while no answer
+ * is on show (an answer on show keeps its own chart until the next one replaces it).
+ */
+export function showCharset(charset) {
+  idleChart = charset === DEFAULT_CHARSET ? "digits" : "candidates";
+  el.digit.setAttribute("aria-label", ANSWER_LABELS[charset]);
+  if (el.panel.dataset.state !== "result" && el.panel.dataset.state !== "busy") setBars();
+}
+
+/** The bars for `chart` ([{character, probability}], from chartOf), or empty ones without. */
+function setBars(chart = null, top = null, kind = idleChart) {
+  buildRows(kind);
+  Array.from(el.bars.children).forEach((row, i) => {
+    const entry = chart?.[i] ?? null;
+    const p = entry?.probability ?? 0;
+    if (kind === "candidates") {
+      row.querySelector(".bar-label").textContent = entry?.character ?? "–";
+      if (entry) row.dataset.character = entry.character;
+      else delete row.dataset.character;
+    }
     // Setting style properties from JS is allowed under CSP; style="" in the HTML would not be.
     row.querySelector(".bar-fill").style.width = `${(100 * p).toFixed(2)}%`;
-    row.querySelector(".bar-value").textContent = probabilities ? percent(p) : "–";
-    row.classList.toggle("is-top", digit === top);
-  }
-}
-
-/** The runner-up, to say what else the model considered when it is unsure. */
-function runnerUp(probabilities, top) {
-  let best = -1;
-  probabilities.forEach((p, d) => {
-    if (d !== top && (best < 0 || p > probabilities[best])) best = d;
+    row.querySelector(".bar-value").textContent = entry ? percent(p) : "–";
+    row.classList.toggle("is-top", entry !== null && entry.character === top);
   });
-  return best;
 }
 
 function setState(state, message) {
@@ -98,31 +124,31 @@ export function showBusy() {
 }
 
 /**
- * One digit.
+ * One character (a digit, with charset digits): the answer, its confidence, any doubt, the chart.
  * @param {object} r  the /api/v1/predict answer, or the same shape from the on-device model
  * @param {number} [roundTripMs]  measured here, for server answers
  */
 export function showResult(r, roundTripMs) {
-  el.digit.textContent = String(r.digit);
-  el.confidence.textContent = `${percent(r.confidence)} confidence`;
-  el.uncertain.hidden = !r.uncertain;
-  if (r.uncertain) {
-    const other = runnerUp(r.probabilities, r.digit);
+  const character = characterOf(r);
+  el.digit.textContent = character;
+  // With not_a_digit the digit model's confidence says nothing about the drawing: a letter can get
+  // 100 % for the digit it looks least unlike. The headline says what the check found instead.
+  el.confidence.textContent =
+    r.reason === "not_a_digit" ? "Not a digit" : `${percent(r.confidence)} confidence`;
+  const why = doubt(r);
+  el.uncertain.hidden = !why;
+  if (why) {
     const label = document.createElement("strong");
-    label.textContent = "Uncertain:";
-    el.uncertain.replaceChildren(
-      label,
-      ` it could also be a ${other} (${percent(r.probabilities[other])}). Try writing it more clearly.`,
-    );
+    label.textContent = why.label;
+    el.uncertain.replaceChildren(label, why.text);
   }
-  setBars(r.probabilities, r.digit);
+  setBars(chartOf(r), character, r.probabilities ? "digits" : "candidates");
   el.preprocessed.src = r.preprocessed;
   el.preprocessed.hidden = false;
   el.explanation.hidden = !r.heatmap;
   if (r.heatmap) el.heatmap.src = r.heatmap.image;
   el.latency.textContent = latencyText(r, roundTripMs);
-  const announcement = `Predicted ${r.digit}, ${percent(r.confidence)} confidence`;
-  setState("result", r.uncertain ? `${announcement}, uncertain` : announcement);
+  setState("result", announcement(r));
 }
 
 /** A whole number: the text, then each digit with its confidence (uncertain ones marked). */
