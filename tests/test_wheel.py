@@ -60,7 +60,14 @@ def run_python(site: Path, code: str) -> str:
 
 def test_the_wheel_holds_the_served_models_and_the_page_but_no_training_weights(unpacked: Path) -> None:
     package = unpacked / "rthdr"
-    for name in ("digitnet.int8.onnx", "digitnet.onnx", "digitnet.card.json", "onedigit.onnx"):
+    for name in (
+        "digitnet.int8.onnx",
+        "digitnet.onnx",
+        "digitnet.card.json",
+        "onedigit.onnx",
+        "charnet.onnx",
+        "charnet.card.json",
+    ):
         assert (package / "models" / name).is_file(), name
     assert not list(package.glob("models/*.pt"))
     assert (package / "api" / "static" / "index.html").is_file() and (package / "py.typed").is_file()

@@ -38,6 +38,10 @@ def test_quick_benchmark_measures_model_and_http(tmp_path: Path) -> None:
         assert [row["concurrency"] for row in rows] == [1, 8]
         for row in rows:
             assert row["requests"] > 0 and row["error_count"] == 0 and row["p99_ms"] >= row["p50_ms"] > 0
+    for setting in ("in its own process (the default)", "on the event loop"):
+        mixed = saved["mixed"][setting]
+        assert mixed["photos_read"] >= 1 and mixed["photo_errors"] == 0  # the large photos are answered
+        assert mixed["predict_mixed"]["error_count"] == 0 and mixed["p99_ratio"] > 0
     markdown = (tmp_path / "benchmarks.md").read_text()
     assert "`digitnet.int8.onnx` (served)" in markdown and "`digitnet.onnx` (float)" in markdown
-    assert "## End to end over HTTP" in markdown
+    assert "## End to end over HTTP" in markdown and "## Mixed load" in markdown

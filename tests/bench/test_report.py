@@ -74,3 +74,32 @@ def test_side_by_side_tables_give_medians_over_the_rounds() -> None:
         "## Side by side: this checkout and HEAD~1" in markdown and "(medians of 3 rounds each)" in markdown
     )
     assert "| HEAD~1 | 32 | 200 | 1.50 | 3.5 | 0 |" in markdown
+
+
+def test_the_mixed_load_is_judged_on_the_shipped_setting_and_tabled() -> None:
+    wrk_row = {**http_row(8, 1000.0, p99_ms=10.0)}
+    setting = {
+        "predict_alone": wrk_row,
+        "predict_mixed": {**wrk_row, "p99_ms": 14.0, "requests_per_s": 900.0},
+        "p99_ratio": 1.4,
+        "photos_read": 3,
+        "photo_errors": 0,
+        "photo_ms": {"p50": 2500.0, "p99": 3000.0},
+        "photo_alone_ms": {"p50": 210.0, "p99": 230.0},
+    }
+    report = small_report({SHIPPED_SETTING: [http_row(1, 500.0)]})
+    report.mixed = {
+        "photo_bytes": 3_600_000,
+        "photo_pixels": 12_000_000,
+        "in its own process (the default)": setting,
+        "on the event loop": {**setting, "p99_ratio": 12.0},
+    }
+    (row,) = [t for t in targets(report) if t[0].startswith("mixed load")]
+    assert row == ("mixed load: /predict p99 / alone", TARGETS["mixed load: /predict p99 / alone"], 1.4, True)
+    markdown = render_markdown(report)
+    assert "12-megapixel JPEG of a number (3.6 MB)" in markdown
+    assert (
+        "| in its own process (the default) | 10.0 | 14.0 | 1.4 | 1,000 / 900 | 3 (0) | 2500 / 210 |"
+        in markdown
+    )
+    assert "| on the event loop | 10.0 | 14.0 | 12.0 |" in markdown

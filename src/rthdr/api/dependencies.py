@@ -11,11 +11,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from rthdr.api.batcher import Predictor
+from rthdr.api.offload import LinePreparer
 from rthdr.api.review_queue import ReviewQueue
 from rthdr.api.security import reviewer_of
 from rthdr.api.settings import Settings
 from rthdr.core.charsets import CHARSETS
-from rthdr.core.inference import Classifier, OneDigitCheck
+from rthdr.core.inference import Classifier
 from rthdr.review.store import ReviewError, ReviewStore
 
 REVIEW_OFF = "review is off: set RTHDR_REVIEW=on to queue answers for people to check"
@@ -32,16 +33,15 @@ async def get_predictor(request: Request) -> Predictor:
     return predictor
 
 
-async def get_one_digit(request: Request) -> OneDigitCheck | None:
-    """The one-digit check for reading numbers, or None where the service has none."""
-    check: OneDigitCheck | None = request.app.state.one_digit
-    return check
-
-
 async def get_characters(request: Request) -> Predictor | None:
     """The character model's predictor (no batching window), or None where the service has none."""
     characters: Predictor | None = request.app.state.characters
     return characters
+
+
+async def get_lines(request: Request) -> LinePreparer:
+    lines: LinePreparer = request.app.state.lines
+    return lines
 
 
 async def get_classifier(request: Request) -> Classifier:
@@ -77,8 +77,8 @@ async def get_reviewer(request: Request) -> str:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 CharactersDep = Annotated[Predictor | None, Depends(get_characters)]
+LinesDep = Annotated[LinePreparer, Depends(get_lines)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
-OneDigitDep = Annotated[OneDigitCheck | None, Depends(get_one_digit)]
 ReviewQueueDep = Annotated[ReviewQueue, Depends(get_review_queue)]
 ReviewStoreDep = Annotated[ReviewStore, Depends(get_review_store)]
 ReviewerDep = Annotated[str, Depends(get_reviewer)]

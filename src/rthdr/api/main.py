@@ -19,6 +19,7 @@ from rthdr.api.batcher import Predictor
 from rthdr.api.body_limit import BodyLimitMiddleware
 from rthdr.api.errors import install_error_handlers
 from rthdr.api.metrics import MetricsMiddleware, metrics_endpoint
+from rthdr.api.offload import LinePreparer, Models
 from rthdr.api.request_log import RequestContextMiddleware
 from rthdr.api.review_queue import ReviewQueue, open_store
 from rthdr.api.routes import corrections, health, predict, recognize, reviews
@@ -46,11 +47,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.character_model.is_file():
             characters = Predictor(Classifier(settings.character_model, threads=settings.onnx_threads))
         app.state.characters = characters
+        app.state.lines = LinePreparer(
+            Models(classifier, characters.classifier if characters else None, app.state.one_digit),
+            settings.recognize_processes,
+        )
         store = app.state.review_store = open_store(settings)
         if settings.review and store is not None:
             app.state.review_queue = ReviewQueue(store, settings.review_audit_rate)
         yield
         await predictor.stop()
+        app.state.lines.close()
         if store is not None:
             store.close()
 

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         0.0, description="micro-batching: wait up to this long for more requests; 0 = off"
     )
     max_batch: int = Field(64, description="micro-batching: most images in one model call")
+    recognize_processes: int = Field(
+        1,
+        ge=0,
+        description="processes per worker that decode and cut /recognize's images, so that a large photo "
+        "does not stall the worker's other requests; 0 = on the worker's event loop",
+    )
     cors_origins: CommaList = Field(
         default_factory=list, description="origins allowed by CORS; empty = CORS closed"
     )

@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from rthdr.bench import mixed
 from rthdr.bench.report import HTTP_SETTINGS, Report
 from rthdr.bench.server import serving
 from rthdr.bench.versus import side_by_side
@@ -111,6 +112,7 @@ def run(
             ) as server:
                 warm_up(server.url, body)
                 report.http[label] = [wrk(f"{server.url}{PREDICT}", body, c, seconds) for c in levels]
+    report.mixed = mixed.measure(model, workers, quick)
     if versus:
         report.versus = side_by_side(model, versus, workers, quick)
     return report

@@ -16,7 +16,9 @@ TARGETS = {  # from issue 7; the paper reports about 55 ms per prediction
     "HTTP p50 ms at concurrency 1": 2.0,
     "requests/s at concurrency 32": 800.0,
     "HTTP p99 ms at concurrency 32": 60.0,
+    "mixed load: /predict p99 / alone": 1.5,  # issue 21: a large photo to /recognize must not stall /predict
 }
+MIXED_SHIPPED = "in its own process (the default)"  # rthdr.bench.mixed.SETTINGS' first
 
 # The service's micro-batching settings under load, RTHDR_BATCH_WINDOW_MS by label; the first is its
 # default, which the targets judge.
@@ -33,6 +35,7 @@ class Report:
     pipeline_ms: dict[str, float]  # the same work in-process, without HTTP
     http: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # setting -> one row per concurrency
     versus: list[dict[str, Any]] = field(default_factory=list)  # side_by_side()'s wrk runs, if asked for
+    mixed: dict[str, Any] = field(default_factory=dict)  # rthdr.bench.mixed.measure()
 
 
 def targets(report: Report) -> list[tuple[str, float, float, bool]]:
@@ -55,6 +58,9 @@ def targets(report: Report) -> list[tuple[str, float, float, bool]]:
     ):
         if concurrency in shipped:
             rows.append((name, TARGETS[name], shipped[concurrency][key], lower))
+    if MIXED_SHIPPED in report.mixed:
+        name = "mixed load: /predict p99 / alone"
+        rows.append((name, TARGETS[name], report.mixed[MIXED_SHIPPED]["p99_ratio"], True))
     return rows
 
 
@@ -72,9 +78,35 @@ def render_markdown(report: Report) -> str:
         *render_targets(report),
         *render_http(report.http),
     ]
+    if report.mixed:
+        lines += render_mixed(report.mixed)
     if report.versus:
         lines += render_versus(report.versus)
     return "\n".join(lines) + "\n"
+
+
+def render_mixed(mixed: dict[str, Any]) -> list[str]:
+    """/predict alone and beside a client posting large photos to /recognize, per setting."""
+    lines = [
+        "## Mixed load: large photos to /recognize beside /predict",
+        "",
+        f"wrk drives `/api/v1/predict` at concurrency 8, alone and while one client posts a {mixed['photo_pixels'] / 1e6:.0f}-megapixel "
+        f"JPEG of a number ({mixed['photo_bytes'] / 1e6:.1f} MB) to `/api/v1/recognize` in a loop.",
+        "",
+        "| /recognize's decoding and cutting | /predict p99 ms alone | /predict p99 ms mixed | ratio | /predict requests/s alone / mixed | photos read (failed) | photo p50 ms mixed / alone |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, m in mixed.items():
+        if not isinstance(m, dict):
+            continue
+        alone, loaded = m["predict_alone"], m["predict_mixed"]
+        photo = f"{m['photo_ms']['p50']:.0f}" if m["photo_ms"] else "-"
+        lines.append(
+            f"| {label} | {alone['p99_ms']} | {loaded['p99_ms']} | {m['p99_ratio']} | {alone['requests_per_s']:,.0f} / "
+            f"{loaded['requests_per_s']:,.0f} | {m['photos_read']} ({m['photo_errors']}) | "
+            f"{photo} / {m['photo_alone_ms']['p50']:.0f} |"
+        )
+    return [*lines, ""]
 
 
 def render_model_only(report: Report) -> list[str]:

@@ -12,6 +12,10 @@ class InputError(ValueError):
         super().__init__(message)
         self.code, self.message = code, message
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        """Pickled with both fields: the API's recognizer process raises it across processes."""
+        return type(self), (self.code, self.message)
+
 
 class ModelError(RuntimeError):
     """The model file is missing or unusable."""
