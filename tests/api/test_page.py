@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from rthdr.core.inference import DEFAULT_MODEL
-from tests.helpers.browser import chromium, missing, screenshot
+from tests.helpers.browser import Stroke, chromium, missing, screenshot, touch
 from tests.helpers.images import encode, render, write_number
 
 pytestmark = pytest.mark.browser
@@ -224,9 +224,6 @@ def fake_answer(digit: int, confidence: float, uncertain: bool = False, runner_u
     )
 
 
-Stroke = list[tuple[float, float]]
-
-
 def number_107() -> list[list[Stroke]]:
     """ "107" on the wide 840 x 280 pad, digits well apart: a 1, a 0 as an ellipse, a 7 in two strokes."""
     return [
@@ -280,20 +277,6 @@ def sent_picture_sizes(page: object) -> list[tuple[int, int]]:
 
     page.on("request", record)
     return sizes
-
-
-def touch(page: object, points: Stroke) -> None:
-    """A finger stroke through the browser's touch input, `points` in the pad's logical pixels."""
-    box = page.locator("#canvas").bounding_box()
-    scale = box["height"] / 280
-    cdp = page.context.new_cdp_session(page)
-    for i, (x, y) in enumerate(points):
-        point = {"x": box["x"] + x * scale, "y": box["y"] + y * scale}
-        cdp.send(
-            "Input.dispatchTouchEvent", {"type": "touchMove" if i else "touchStart", "touchPoints": [point]}
-        )
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
 
 
 def bar_values(page: object) -> list[float]:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.browser import chromium, missing, screenshot
+from tests.helpers.browser import Stroke, chromium, missing, screenshot, touch
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,6 @@ PREDICT = "/api/v1/predict"
 EMPTY = "\N{EN DASH}"  # a bar label, and the answer, while there is none
 
 Point = tuple[float, float]
-Stroke = list[Point]
 
 
 # ---- the server and the browser -----------------------------------------------------------------
@@ -138,20 +137,6 @@ def draw(page: object, points: Stroke) -> None:
     for point in points[1:]:
         page.mouse.move(*at(point), steps=2)
     page.mouse.up()
-
-
-def touch(page: object, points: Stroke) -> None:
-    """A finger stroke through the browser's touch input, `points` in the pad's logical pixels."""
-    box = page.locator("#canvas").bounding_box()
-    scale = box["height"] / 280
-    cdp = page.context.new_cdp_session(page)
-    for i, (x, y) in enumerate(points):
-        point = {"x": box["x"] + x * scale, "y": box["y"] + y * scale}
-        cdp.send(
-            "Input.dispatchTouchEvent", {"type": "touchMove" if i else "touchStart", "touchPoints": [point]}
-        )
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
 
 
 def draw_letter(page: object, letter: str, stroke: object = draw) -> dict:

@@ -56,3 +56,20 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOTS / name
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+Stroke = list[tuple[float, float]]  # points in the pad's logical pixels (280 x 280)
+
+
+def touch(page: object, points: Stroke) -> None:
+    """A finger stroke through the browser's touch input, `points` in the pad's logical pixels."""
+    box = page.locator("#canvas").bounding_box()
+    scale = box["height"] / 280
+    cdp = page.context.new_cdp_session(page)
+    for i, (x, y) in enumerate(points):
+        point = {"x": box["x"] + x * scale, "y": box["y"] + y * scale}
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove" if i else "touchStart", "touchPoints": [point]}
+        )
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
