@@ -11,6 +11,7 @@ who walks away does not keep it forever.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, delete, func, insert, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from rthdr.review.db import WRITE, ReviewRow, make_engine, utcnow
 
@@ -30,6 +32,7 @@ VERSION_TABLE = "rthdr_review_version"  # not alembic_version: the database may 
 PAGE = 500  # corrected() reads this many rows per query
 # "rthd": the PostgreSQL advisory lock that makes workers starting together migrate one at a time.
 MIGRATION_LOCK = 0x72746864
+MIGRATION_ATTEMPTS = 5  # SQLite only: see ReviewStore.migrate
 
 
 class ReviewError(Exception):
@@ -164,11 +167,24 @@ class ReviewStore:
         config = Config()
         config.set_main_option("script_location", "rthdr.review:migrations")
         config.attributes["version_table"] = VERSION_TABLE
-        with self._writer.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        for attempt in range(MIGRATION_ATTEMPTS):
+            try:
+                with self._writer.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                        )
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                return
+            except OperationalError as failed:
+                # SQLite can answer "database is locked" at once, without waiting out its busy timeout
+                # (where it sees a deadlock; seen once in a CI rehearsal, three workers migrating a new
+                # file together, not reproduced in 40 more). The migration is one transaction: trying
+                # again is safe.
+                if "database is locked" not in str(failed) or attempt == MIGRATION_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
 
     def add(self, item: NewItem) -> int:
         """Queue `item`; its id, once committed."""
