@@ -24,7 +24,7 @@ venv: $(STAMP)  ## create .venv with the package, training and test extras
 $(STAMP): pyproject.toml package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[train,test,batch]'
+	$(BIN)/pip install --quiet -e '.[train,test,batch,bench]'
 	npm ci --no-audit --no-fund --loglevel=error  # ONNX Runtime Web for on-device recognition
 	touch $@
 

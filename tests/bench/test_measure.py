@@ -42,6 +42,12 @@ def test_quick_benchmark_measures_model_and_http(tmp_path: Path) -> None:
         mixed = saved["mixed"][setting]
         assert mixed["photos_read"] >= 1 and mixed["photo_errors"] == 0  # the large photos are answered
         assert mixed["predict_mixed"]["error_count"] == 0 and mixed["p99_ratio"] > 0
+    versions = {row["version"] for row in saved["peer"]}
+    assert versions == {"rthdr", "Flask + gunicorn peer"}
+    assert all(row["error_count"] == 0 and row["requests"] > 0 for row in saved["peer"])
     markdown = (tmp_path / "benchmarks.md").read_text()
     assert "`digitnet.int8.onnx` (served)" in markdown and "`digitnet.onnx` (float)" in markdown
     assert "## End to end over HTTP" in markdown and "## Mixed load" in markdown
+    assert (
+        "## Against a plain peer" in markdown and "| requests/s at concurrency 32 / the peer's |" in markdown
+    )

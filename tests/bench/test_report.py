@@ -103,3 +103,20 @@ def test_the_mixed_load_is_judged_on_the_shipped_setting_and_tabled() -> None:
         in markdown
     )
     assert "| on the event loop | 10.0 | 14.0 | 12.0 |" in markdown
+
+
+def test_the_peer_ratios_are_judged_on_the_medians_at_concurrency_32() -> None:
+    def row(version: str, concurrency: int, requests_per_s: float, p99_ms: float) -> dict[str, Any]:
+        return {**http_row(concurrency, requests_per_s, p99_ms), "version": version}
+
+    report = small_report({SHIPPED_SETTING: [http_row(1, 500.0)]})
+    report.peer = [
+        row("rthdr", 1, 500, 3), row("Flask + gunicorn peer", 1, 400, 4),
+        row("rthdr", 32, 1200, 30), row("Flask + gunicorn peer", 32, 800, 40),
+        row("rthdr", 1, 510, 3), row("Flask + gunicorn peer", 1, 410, 4),
+        row("rthdr", 32, 1400, 50), row("Flask + gunicorn peer", 32, 1000, 40),
+    ]  # fmt: skip
+    judged = {name: (goal, value, lower) for name, goal, value, lower in targets(report)}
+    assert judged["requests/s at concurrency 32 / the peer's"] == (1.35, round(1300 / 900, 2), False)
+    assert judged["p99 at concurrency 32 / the peer's"] == (1.0, 1.0, True)
+    assert "## Against a plain peer: Flask under gunicorn" in render_markdown(report)

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from rthdr.bench import mixed
+from rthdr.bench.peer import versus_peer
 from rthdr.bench.report import HTTP_SETTINGS, Report
 from rthdr.bench.server import serving
 from rthdr.bench.versus import side_by_side
@@ -113,6 +114,8 @@ def run(
                 warm_up(server.url, body)
                 report.http[label] = [wrk(f"{server.url}{PREDICT}", body, c, seconds) for c in levels]
     report.mixed = mixed.measure(model, workers, quick)
+    with serving(model, workers) as server:
+        report.peer = versus_peer(server.url, quick)
     if versus:
         report.versus = side_by_side(model, versus, workers, quick)
     return report

@@ -17,7 +17,15 @@ TARGETS = {  # from issue 7; the paper reports about 55 ms per prediction
     "requests/s at concurrency 32": 800.0,
     "HTTP p99 ms at concurrency 32": 60.0,
     "mixed load: /predict p99 / alone": 1.5,  # issue 21: a large photo to /recognize must not stall /predict
+    # issue 21: against a plain Flask + gunicorn + PyTorch peer, loaded in turns in the same run
+    "requests/s at concurrency 32 / the peer's": 1.35,
+    "p99 at concurrency 32 / the peer's": 1.0,
 }
+PEER = "Flask + gunicorn peer"  # rthdr.bench.peer's name in its rows
+PEER_DESCRIPTION = (
+    "Flask under gunicorn (2 sync workers), PyTorch eager, a Pillow decode and a resize to 28x28, "
+    "no centring and no preview (rthdr/bench/peer.py)"
+)
 MIXED_SHIPPED = "in its own process (the default)"  # rthdr.bench.mixed.SETTINGS' first
 
 # The service's micro-batching settings under load, RTHDR_BATCH_WINDOW_MS by label; the first is its
@@ -36,6 +44,7 @@ class Report:
     http: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # setting -> one row per concurrency
     versus: list[dict[str, Any]] = field(default_factory=list)  # side_by_side()'s wrk runs, if asked for
     mixed: dict[str, Any] = field(default_factory=dict)  # rthdr.bench.mixed.measure()
+    peer: list[dict[str, Any]] = field(default_factory=list)  # rthdr.bench.peer.versus_peer()'s wrk runs
 
 
 def targets(report: Report) -> list[tuple[str, float, float, bool]]:
@@ -58,6 +67,13 @@ def targets(report: Report) -> list[tuple[str, float, float, bool]]:
     ):
         if concurrency in shipped:
             rows.append((name, TARGETS[name], shipped[concurrency][key], lower))
+    if report.peer:
+        ours, theirs = medians(report.peer, "rthdr", 32), medians(report.peer, PEER, 32)
+        for name, key, lower in (
+            ("requests/s at concurrency 32 / the peer's", "requests_per_s", False),
+            ("p99 at concurrency 32 / the peer's", "p99_ms", True),
+        ):
+            rows.append((name, TARGETS[name], round(ours[key] / theirs[key], 2), lower))
     if MIXED_SHIPPED in report.mixed:
         name = "mixed load: /predict p99 / alone"
         rows.append((name, TARGETS[name], report.mixed[MIXED_SHIPPED]["p99_ratio"], True))
@@ -80,6 +96,8 @@ def render_markdown(report: Report) -> str:
     ]
     if report.mixed:
         lines += render_mixed(report.mixed)
+    if report.peer:
+        lines += render_versus(report.peer, f"Against a plain peer: {PEER_DESCRIPTION}")
     if report.versus:
         lines += render_versus(report.versus)
     return "\n".join(lines) + "\n"
@@ -176,11 +194,17 @@ def render_http(http: dict[str, list[dict[str, Any]]]) -> list[str]:
     return lines
 
 
-def render_versus(rows: list[dict[str, Any]]) -> list[str]:
-    """Medians over the rounds of side_by_side(), per version and concurrency."""
+def medians(rows: list[dict[str, Any]], version: str, concurrency: int) -> dict[str, float]:
+    """The median requests/s, p50 and p99 over the rounds of one server at one concurrency."""
+    runs = [r for r in rows if r["version"] == version and r["concurrency"] == concurrency]
+    return {k: float(np.median([r[k] for r in runs])) for k in ("requests_per_s", "p50_ms", "p99_ms")}
+
+
+def render_versus(rows: list[dict[str, Any]], title: str | None = None) -> list[str]:
+    """Medians over the rounds of in_turns(), per version and concurrency."""
     versions = list(dict.fromkeys(r["version"] for r in rows))
     lines = [
-        f"## Side by side: this checkout and {versions[1]}",
+        f"## {title or f'Side by side: this checkout and {versions[1]}'}",
         "",
         "Both served at once, loaded in turns with the same canvas PNG (medians of "
         f"{sum(1 for r in rows if r['version'] == versions[0] and r['concurrency'] == 1)} rounds each):",
@@ -191,9 +215,7 @@ def render_versus(rows: list[dict[str, Any]]) -> list[str]:
     for concurrency in (1, 32):
         for version in versions:
             runs = [r for r in rows if r["version"] == version and r["concurrency"] == concurrency]
-            median = {
-                k: float(np.median([r[k] for r in runs])) for k in ("requests_per_s", "p50_ms", "p99_ms")
-            }
+            median = medians(rows, version, concurrency)
             lines.append(
                 f"| {version} | {concurrency} | {median['requests_per_s']:,.0f} | {median['p50_ms']:.2f} | "
                 f"{median['p99_ms']:.1f} | {sum(r['error_count'] for r in runs)} |"

@@ -56,7 +56,6 @@ def side_by_side(model: Path, ref: str, workers: int, quick: bool) -> list[dict[
     settings) and loaded in turns, round after round, at concurrency 1 and 32: whatever the shared
     machine's speed does meanwhile, it does to both. Separate runs minutes apart cannot promise that."""
     rounds, seconds = (1, 1.0) if quick else (4, 6.0)
-    rows = []
     with checkout(ref) as other, canvas_file() as body:
         log = {"RTHDR_LOG_JSON": "true"}
         other_code = {"PYTHONPATH": str(other / "src")}
@@ -72,13 +71,18 @@ def side_by_side(model: Path, ref: str, workers: int, quick: bool) -> list[dict[
             serving(model, workers, log) as this,
             serving(model, workers, {**log, **other_code}) as before,
         ):
-            servers = {"this checkout": this.url, ref: before.url}
-            for url in servers.values():
-                warm_up(url, body)
-            for _ in range(rounds):
-                for concurrency in (1, 32):
-                    for version, url in servers.items():
-                        rows.append(
-                            {"version": version, **wrk(f"{url}{PREDICT}", body, concurrency, seconds)}
-                        )
+            rows = in_turns({"this checkout": this.url, ref: before.url}, body, rounds, seconds)
+    return rows
+
+
+def in_turns(servers: dict[str, str], body: Path, rounds: int, seconds: float) -> list[dict[str, Any]]:
+    """Servers running at once (name -> URL), each warmed up, then loaded one after another with
+    POST /api/v1/predict, round after round, at concurrency 1 and 32: a row per wrk run."""
+    for url in servers.values():
+        warm_up(url, body)
+    rows = []
+    for _ in range(rounds):
+        for concurrency in (1, 32):
+            for version, url in servers.items():
+                rows.append({"version": version, **wrk(f"{url}{PREDICT}", body, concurrency, seconds)})
     return rows
