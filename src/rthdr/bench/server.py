@@ -31,8 +31,11 @@ class Served:
     log: Any  # the process's stdout and stderr, a temporary file
 
     def output(self) -> str:
-        self.log.seek(0)
-        return str(self.log.read())
+        """What the server has written so far. Read with pread, at an offset: the server writes to
+        the same open file, and seeking it would move the server's writes back to the start, over
+        its first lines (a soak test once lost a worker's "Started server process" line so)."""
+        descriptor = self.log.fileno()
+        return os.pread(descriptor, os.fstat(descriptor).st_size, 0).decode("utf-8", errors="replace")
 
 
 @contextmanager
