@@ -70,6 +70,19 @@ def test_predict_reads_letters_and_says_not_a_digit(tmp_path: Path, model_path: 
     assert "not a digit" not in capsys.readouterr().out  # no character model: digits unchecked
 
 
+def test_predict_says_what_it_cannot_read_instead_of_a_traceback(
+    tmp_path: Path, model_path: Path, capsys
+) -> None:
+    from tests.helpers.images import written_text
+
+    letter = tmp_path / "letter.png"
+    letter.write_bytes(written_text("H"))
+    assert main(["predict", "--multi", "--charset", "letters", str(letter)]) == 2
+    assert "--multi reads numbers of digits" in capsys.readouterr().err
+    assert main(["predict", "--charset", "letters", "--character-model", "none", str(letter)]) == 2
+    assert "no character model" in capsys.readouterr().err
+
+
 def test_predict_reports_bad_files_and_keeps_going(images, tmp_path: Path, model_path: Path, capsys) -> None:
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"not an image")

@@ -24,7 +24,7 @@ from rthdr.cli import (
     train_onedigit,
 )
 from rthdr.cli.common import HelpFormatter
-from rthdr.core.errors import ModelError
+from rthdr.core.errors import InputError, ModelError
 from rthdr.data.mnist import DataError
 
 # In the order `rthdr --help` lists them.
@@ -62,6 +62,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except (DataError, ModelError) as exc:  # what the user can fix: a message, not a traceback
+    except (DataError, ModelError, InputError) as exc:  # what the user can fix: a message, not a traceback
         print(f"rthdr: error: {exc}", file=sys.stderr)
         return 2

@@ -44,9 +44,16 @@ def add_parser(commands: Commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exits with 1 if any file could not be read, after printing every file's answer."""
+    from rthdr.core.errors import InputError
     from rthdr.core.files import character_classifier, predict_files, read_number_files
     from rthdr.core.inference import OneDigitCheck
 
+    if args.multi and args.charset != DEFAULT_CHARSET:
+        raise InputError(
+            "multi_digits_only",
+            "--multi reads numbers of digits; a line of letters is read by the service: "
+            "POST /api/v1/recognize?charset=" + args.charset,
+        )
     results = (
         read_number_files(args.images, args.model, OneDigitCheck.from_flag(args.one_digit))
         if args.multi
