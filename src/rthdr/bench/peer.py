@@ -25,7 +25,7 @@ import numpy as np
 from flask import Flask, jsonify, request
 from PIL import Image
 
-from rthdr.bench.server import free_port
+from rthdr.bench.server import free_port, stop
 from rthdr.bench.versus import in_turns
 from rthdr.bench.wrk import canvas_file
 from rthdr.core.inference import SHIPPED_WEIGHTS
@@ -91,11 +91,7 @@ def serving_peer(weights: Path = SHIPPED_WEIGHTS, timeout: float = 60) -> Iterat
                 time.sleep(0.2)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def versus_peer(service_url: str, quick: bool) -> list[dict[str, Any]]:

@@ -66,11 +66,16 @@ def serving(
             _wait_ready(url, process, log, timeout, workers)
             yield Served(url, process, log)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as an orchestrator stops a server; SIGKILL if it has not exited 15 s later."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Any, timeout: float, workers: int) -> None:
