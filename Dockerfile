@@ -13,7 +13,11 @@
 # Arguments after the image name go to `rthdr serve`, e.g. `--workers 2`; prefer RTHDR_PORT over
 # --port so the HEALTHCHECK below follows the port. See docs/deployment.md.
 
+# The base images are build arguments. Docker Hub's by default; `make image` builds with bases made
+# from Debian's packages instead (scripts/image-bases.sh), for machines that reach no registry:
+#   --build-arg PYTHON_IMAGE=localhost/rthdr-python:bookworm --build-arg NODE_IMAGE=localhost/rthdr-node:bookworm
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---- builder: a virtual environment with the package and its serving dependencies only ----------
 FROM ${PYTHON_IMAGE} AS builder
@@ -51,7 +55,7 @@ RUN pip install . \
 # ---- web: ONNX Runtime Web for the page's on-device mode (the three files it loads) -------------
 # npm's postinstall (scripts/vendor-ort.js) picks them out of node_modules into the package's
 # static/vendor/ort; no devDependencies (the linters) here.
-FROM node:20-bookworm-slim AS web
+FROM ${NODE_IMAGE} AS web
 WORKDIR /web
 COPY package.json package-lock.json ./
 COPY scripts ./scripts

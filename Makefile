@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test check venv lint typecheck js pytest system train evaluate bench clean help
+.PHONY: run test check venv lint typecheck js pytest system train evaluate bench image image-test clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,8 +49,12 @@ js: $(STAMP)  ## the page's JavaScript: ESLint, Prettier, and node --test agains
 	npm run --silent lint
 	npm test
 
-pytest: $(STAMP)
-	$(BIN)/pytest
+# Where podman is installed, the tests include the image's (and build it first); elsewhere they leave
+# it out, and `make image-test` installs podman and runs it.
+HAVE_PODMAN := $(shell command -v podman)
+
+pytest: $(STAMP) $(if $(HAVE_PODMAN),image)
+	$(BIN)/pytest $(if $(HAVE_PODMAN),,-m "not image")
 
 train: $(STAMP)  ## retrain the shipped model (15-40 minutes on 2 cores)
 	$(BIN)/rthdr train --out runs/full
@@ -60,6 +64,27 @@ evaluate: $(STAMP)  ## measure the shipped model on the MNIST test set
 
 bench: $(STAMP) system  ## measure model and HTTP latency and throughput into docs/results/benchmarks.md
 	$(BIN)/rthdr bench
+
+# The container image, built with podman on bases made from Debian's packages (no registry needed).
+# runc, not crun, and the two ulimits: what works on these machines' kernels (docs/deployment.md).
+IMAGE ?= localhost/rthdr:latest
+PODMAN := $(SUDO) podman --runtime runc --cgroup-manager=cgroupfs
+ULIMITS := --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
+
+image:  ## build $(IMAGE) with podman, on Debian base images made by scripts/image-bases.sh
+	@command -v podman >/dev/null && command -v debootstrap >/dev/null && command -v runc >/dev/null || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q podman debootstrap runc; }
+	$(SUDO) PODMAN="$(PODMAN)" bash scripts/image-bases.sh
+	$(PODMAN) build --format docker --network host $(ULIMITS) \
+		--volume /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
+		--volume $(CURDIR)/deploy/podman/pip.conf:/etc/pip.conf:ro \
+		--volume $(CURDIR)/deploy/podman/npmrc:/root/.npmrc:ro \
+		--build-arg PYTHON_IMAGE=localhost/rthdr-python:bookworm --build-arg NODE_IMAGE=localhost/rthdr-node:bookworm \
+		--build-arg REVISION=$$(git rev-parse --short HEAD) --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) \
+		--tag $(IMAGE) .
+
+image-test: $(STAMP) image  ## build the image, then run it for real (tests/deploy/test_image.py); the log goes to docs/results/image-test.txt
+	bash -o pipefail -c "RTHDR_IMAGE=$(IMAGE) $(BIN)/pytest -m image -v -s tests/deploy/test_image.py 2>&1 | tee docs/results/image-test.txt"
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -46,7 +46,7 @@ def test_dockerfile_passes_hadolint() -> None:
     ("old", "new", "rule"),
     [
         ('LABEL org.opencontainers.image.title="rthdr"', 'LABEL org.example.title="rthdr"', "DL3049"),
-        ("FROM node:20-bookworm-slim", "FROM quay.io/someone/node:20", "DL3026"),
+        ("FROM ${NODE_IMAGE} AS web", "FROM quay.io/someone/node:20 AS web", "DL3026"),
         ("USER 10001:10001", "USER root", "DL3002"),
     ],
     ids=["an-oci-label-missing", "a-base-image-off-docker-hub", "running-as-root"],

@@ -6,23 +6,27 @@ set, so that it serves the packaged models, and its HEALTHCHECK run against it."
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from rthdr.bench.server import free_port
 from rthdr.core.inference import DEFAULT_MODEL
-from tests.helpers.deploy import build_context, entrypoint, extract_build_context, healthcheck
+from tests.helpers.deploy import (
+    build_context,
+    drawn_digit_png,
+    entrypoint,
+    extract_build_context,
+    get,
+    healthcheck,
+)
 
 pytestmark = pytest.mark.slow  # about 20 s: a virtual environment and a pip install
 
@@ -30,33 +34,6 @@ LIST_MODELS = (
     "from importlib.resources import files; "
     "print(*sorted(p.name for p in files('rthdr').joinpath('models').iterdir()), sep='\\n')"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def get(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=data, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-def drawn_digit_png() -> bytes:
-    """A "7" drawn in thick dark strokes on a white page, as a phone photo or canvas gives it."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("L", (160, 160), 255)
-    draw = ImageDraw.Draw(image)
-    draw.line([(40, 35), (120, 35), (70, 130)], fill=0, width=14, joint="curve")
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def run(

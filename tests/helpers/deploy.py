@@ -16,6 +16,8 @@ import shutil
 import sys
 import tarfile
 import tomllib
+import urllib.error
+import urllib.request
 from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
@@ -237,3 +239,24 @@ def env_value(name: str) -> str | None:
         if item["name"] == name:
             return str(item["value"])
     return None
+
+
+def get(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def drawn_digit_png() -> bytes:
+    """A "7" drawn in thick dark strokes on a white page, as a phone photo or canvas gives it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (160, 160), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(40, 35), (120, 35), (70, 130)], fill=0, width=14, joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
