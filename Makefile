@@ -28,15 +28,19 @@ $(STAMP): pyproject.toml package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error  # ONNX Runtime Web for on-device recognition
 	touch $@
 
-system:  ## Debian packages: chromium for the browser tests (never a browser download), wrk for load tests, postgresql for the review queue's tests, fonts and Hershey's pen fonts for the character corpus (rthdr/data/fonts.py's PACKAGES)
+system:  ## Debian packages: chromium for the browser tests (never a browser download), wrk for load tests, postgresql for the review queue's tests, fonts (Latin, Devanagari, Arabic) and Hershey's pen fonts for the character corpora (rthdr/data/fonts.py's PACKAGES)
 	@[ -x $(CHROMIUM) ] && command -v wrk >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && \
 		[ -d /usr/share/hershey-fonts ] && [ -f /usr/share/fonts/truetype/breip/Breip.ttf ] && \
-		[ -f /usr/share/fonts/truetype/quicksand/Quicksand-Regular.ttf ] || \
+		[ -f /usr/share/fonts/truetype/quicksand/Quicksand-Regular.ttf ] && [ -f /usr/share/fonts/truetype/Sarai/Sarai.ttf ] && \
+		[ -f /usr/share/fonts/truetype/fonts-arabeyes/ae_Salem.ttf ] || \
 		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium wrk postgresql \
 			hershey-fonts-data fonts-breip fonts-cabinsketch fonts-comic-neue fonts-dancingscript \
 			fonts-dejavu-core fonts-ecolier-court fonts-femkeklaver fonts-freefont-ttf fonts-humor-sans \
 			fonts-liberation2 fonts-quicksand fonts-sil-andika fonts-staypuft fonts-tlwg-purisa-ttf \
-			fonts-tomsontalks fonts-urw-base35; }
+			fonts-tomsontalks fonts-urw-base35 \
+			fonts-arabeyes fonts-farsiweb fonts-gargi fonts-hosny-amiri fonts-kacst fonts-kacst-one \
+			fonts-lohit-deva fonts-lohit-deva-marathi fonts-nakula fonts-sahadeva fonts-samyak-deva fonts-sarai \
+			fonts-sil-harmattan fonts-sil-lateef fonts-sil-scheherazade; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -1,4 +1,4 @@
-"""Shared fixtures: the MNIST folder, the shipped model, an app client, and generated images."""
+"""Shared fixtures: the MNIST folder, the font packages, the shipped model, an app client, and generated images."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from rthdr.bench.server import serving
 from rthdr.core.inference import DEFAULT_MODEL, Classifier
+from rthdr.data import fonts, hershey
 from rthdr.data.mnist import resolve_data_dir
 
 
@@ -34,6 +35,18 @@ def mnist_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return directory
+
+
+@pytest.fixture(scope="session")
+def corpus_fonts() -> None:
+    """Every package of fonts.PACKAGES and hershey-fonts-data installed, as `make system` does:
+    the corpora's sources. Missing fonts fail in CI and skip elsewhere."""
+    missing = fonts.missing_packages() + ([] if hershey.installed() else ["hershey-fonts-data"])
+    if missing:
+        message = f"font packages missing: {', '.join(missing)}; run `make system`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

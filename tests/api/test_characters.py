@@ -1,6 +1,6 @@
 """Character sets over HTTP, with the shipped models: letters read as letters, a letter sent as a
-digit answered "not a digit", a line of characters with its word gap, and every bad charset a 422
-with a JSON error after which the service keeps serving."""
+digit answered "not a digit", a line of characters with its word gap, other scripts' digits read by
+the script model, and every bad charset a 422 with a JSON error after which the service keeps serving."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from rthdr.api.main import create_app
 from rthdr.api.settings import Settings
 from rthdr.core.charsets import CHARSETS
-from rthdr.core.inference import DEFAULT_CHARACTER_MODEL
+from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, DEFAULT_SCRIPT_MODEL
 from tests.helpers.images import encode, render, written_text
 
 PREDICT, RECOGNIZE = "/api/v1/predict", "/api/v1/recognize"
@@ -105,3 +105,48 @@ def test_without_a_character_model_only_digits_are_served(
         body = post(client, PREDICT, written_text("A")).json()  # digits: answered, unchecked
         assert isinstance(body["digit"], int) and body["reason"] != "not_a_digit"
         assert post(client, PREDICT, encode(render(digit_samples[3]))).json()["digit"] == 3
+
+
+# --- other scripts' digits: the script model, on font families it never trained on ----------------
+
+# (charset, held-out family (rthdr.data.fonts.SCRIPT_VALIDATION), a number in that script)
+SCRIPTS = [
+    ("devanagari", "Sarai", "२०२६"),
+    ("arabic-indic", "Harmattan", "٢٠٢٦"),
+    ("persian", "Nazli", "۱۴۰۵"),
+]
+
+
+def test_the_script_model_ships() -> None:
+    assert DEFAULT_SCRIPT_MODEL.is_file(), f"{DEFAULT_SCRIPT_MODEL}: release it (docs/characters.md)"
+
+
+@pytest.mark.parametrize(("charset", "family", "_"), SCRIPTS)
+def test_each_digit_of_a_script_is_read_as_itself(client, charset: str, family: str, _: str) -> None:
+    right = 0
+    for value, character in enumerate(CHARSETS[charset]):
+        body = post(client, PREDICT, written_text(character, family), charset=charset).json()
+        assert body["charset"] == charset and body["model"]["name"].startswith("scriptnet")
+        assert all(c["character"] in CHARSETS[charset] for c in body["candidates"])
+        assert body["probabilities"] is None and len(body["candidates"]) == 5
+        if body["character"] == character:
+            right += 1
+            assert body["digit"] == value  # the digit's value, whatever its script
+    assert right >= 9, f"{charset} in {family}: {right} of 10 digits read right"
+
+
+@pytest.mark.parametrize(("charset", "family", "number"), SCRIPTS)
+def test_a_number_in_a_script_is_read_as_a_line(client, charset: str, family: str, number: str) -> None:
+    body = post(client, RECOGNIZE, written_text(number, family), charset=charset).json()
+    assert body["charset"] == charset and body["text"] == number, body["text"]
+    assert [c["character"] for c in body["characters"]] == list(number)
+
+
+def test_without_a_script_model_the_scripts_are_refused(model_path: Path, tmp_path: Path) -> None:
+    settings = Settings(model=model_path, script_model=tmp_path / "absent.onnx")
+    with TestClient(create_app(settings)) as client:
+        for url in (PREDICT, RECOGNIZE):
+            response = post(client, url, written_text("७", "Sarai"), charset="devanagari")
+            assert_error(response, "charset_unavailable")
+            assert "RTHDR_SCRIPT_MODEL" in response.json()["error"]["message"]
+        assert post(client, PREDICT, written_text("A"), charset="letters").json()["character"] == "A"

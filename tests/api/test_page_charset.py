@@ -1,5 +1,6 @@
-"""The page's character sets: the "Read" menu (digits, letters, letters and digits), sent as ?charset= on
-/api/v1/predict; letters drawn on the pad, read as letters, or as "not a digit" in digits mode; and the
+"""The page's character sets: the "Read" menu (digits, letters, letters and digits, other scripts' digits),
+sent as ?charset= on /api/v1/predict; letters drawn on the pad, read as letters, or as "not a digit" in
+digits mode; Arabic-Indic digits read by the script model; and the
 parts that read digits only (whole numbers, on device), which say so. Debian's Chromium through
 Playwright, against the session's real server (tests/conftest.py). Reading letters needs the character
 model (charnet.onnx): without it those tests skip, or fail in CI. Screenshots go to reports/screenshots/."""
@@ -197,7 +198,12 @@ def test_digits_by_default(desktop: Page) -> None:
     assert menu.count() == 1 and menu.evaluate("e => e.id") == "charset"
     assert page.input_value("#charset") == "digits"
     options = page.eval_on_selector_all("#charset option", "os => os.map(o => [o.value, o.textContent])")
-    assert options == [["digits", "Digits"], ["letters", "Letters"], ["alphanumeric", "Letters and digits"]]
+    assert options[:3] == [
+        ["digits", "Digits"],
+        ["letters", "Letters"],
+        ["alphanumeric", "Letters and digits"],
+    ]
+    assert [value for value, _ in options[3:]] == ["devanagari", "arabic-indic", "persian"]
     assert not page.locator("#charset-note").is_visible()  # nothing to say about digits
     assert page.locator("#mode-digit").inner_text() == "One digit"
     assert page.locator("#status").inner_text() == "Draw a digit"
@@ -396,3 +402,55 @@ def test_on_device_answers_look_like_the_servers(desktop: Page) -> None:
         choose(page, "letters")
     assert page.is_disabled("#on-device")
     assert [p for p in desktop.problems if "422" not in p] == []
+
+
+# Arabic-Indic digits drawn as people draw them: a one is a stroke down, a seven a V, an eight a V upside down.
+ARABIC_INDIC: dict[str, list[Stroke]] = {
+    "١": [one()],
+    "٧": [path((80, 50), (140, 240), (200, 50))],
+    "٨": [path((80, 240), (140, 50), (200, 240))],
+}
+
+
+@pytest.fixture(scope="module")
+def scripts_served(live_server: str) -> None:
+    """The server reads other scripts' digits: it has a script model (else 422 charset_unavailable)."""
+    request = urllib.request.Request(
+        f"{live_server}{PREDICT}?charset=arabic-indic",
+        json.dumps(
+            {"pixels": [[255 if 12 <= x <= 15 else 0 for x in range(28)] for _ in range(28)]}
+        ).encode(),
+        {"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30):
+            return
+    except urllib.error.HTTPError as err:
+        if json.load(err).get("error", {}).get("code") != "charset_unavailable":
+            raise
+    missing("the server has no script model (src/rthdr/models/scriptnet.onnx): other scripts cannot be read")
+
+
+@pytest.mark.parametrize("digit", list(ARABIC_INDIC))
+def test_an_arabic_indic_digit_is_read_by_the_script_model(
+    desktop: Page, scripts_served: None, digit: str
+) -> None:
+    page = desktop.page
+    choose(page, "arabic-indic")
+    assert page.locator("#status").inner_text() == "Draw an Arabic-Indic digit, \u0660 to \u0669"
+    assert page.locator("#charset-note").inner_text().startswith("Learned from printed fonts only")
+    page.click("#clear")
+    for points in ARABIC_INDIC[digit]:
+        with page.expect_response(final_answer) as response:
+            draw(page, points)
+        wait_result(page)
+    answer = response.value.json()
+    assert answer["charset"] == "arabic-indic" and answer["model"]["name"].startswith("scriptnet")
+    assert answer["character"] == digit, answer["candidates"]
+    assert answer["digit"] == "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669".index(digit)
+    assert page.locator("#result-digit").inner_text() == digit
+    assert [label for label, _ in bars(page)] == [c["character"] for c in answer["candidates"]]
+    assert desktop.asked and all(url.endswith(f"{PREDICT}?charset=arabic-indic") for url in desktop.asked)
+    if digit == "٧":
+        screenshot(page, "charset-arabic-indic.png")
+    assert desktop.problems == []

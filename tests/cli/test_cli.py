@@ -70,6 +70,18 @@ def test_predict_reads_letters_and_says_not_a_digit(tmp_path: Path, model_path: 
     assert "not a digit" not in capsys.readouterr().out  # no character model: digits unchecked
 
 
+def test_predict_reads_another_scripts_digits(tmp_path: Path, capsys) -> None:
+    from tests.helpers.images import written_text
+
+    seven = tmp_path / "seven.png"
+    seven.write_bytes(written_text("\u096d", "Sarai"))  # DEVANAGARI DIGIT SEVEN, a held-out family
+    assert main(["predict", "--charset", "devanagari", "--json", str(seven)]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["character"] == "\u096d"
+    assert main(["predict", "--charset", "devanagari", "--script-model", "none", str(seven)]) == 2
+    assert "no script model" in capsys.readouterr().err
+
+
 def test_predict_says_what_it_cannot_read_instead_of_a_traceback(
     tmp_path: Path, model_path: Path, capsys
 ) -> None:

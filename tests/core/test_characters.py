@@ -4,6 +4,7 @@ only looks like one: synthetic probabilities over the real class list, so every 
 from __future__ import annotations
 
 import string
+import unicodedata
 
 import numpy as np
 import pytest
@@ -28,7 +29,10 @@ from rthdr.core.charsets import (
     DIGITS,
     LETTERS,
     NONE,
+    SCRIPT_CHARSETS,
+    SCRIPT_DIGITS,
     charset_characters,
+    class_of,
 )
 from rthdr.core.errors import InputError
 from rthdr.core.inference import UNCERTAIN_BELOW, Prediction
@@ -72,7 +76,7 @@ def test_the_charsets_are_digits_letters_and_both() -> None:
     assert CHARSETS["alphanumeric"] == DIGITS + LETTERS
     assert len(set(CHARSETS["alphanumeric"])) == 47 and NONE not in CHARSETS["alphanumeric"]
     assert len(CLASSES) == 48 and DEFAULT_CHARSET == "digits"
-    assert set(CHARSETS) == {"digits", "letters", "alphanumeric"}
+    assert set(CHARSETS) == {"digits", "letters", "alphanumeric", "devanagari", "arabic-indic", "persian"}
 
 
 @pytest.mark.parametrize("charset", ["digits", "letters", "alphanumeric"])
@@ -181,7 +185,7 @@ def test_an_unknown_charset_is_refused_when_reading() -> None:
 @given(
     seed=st.integers(0, 2**32 - 1),
     concentration=st.sampled_from([0.02, 0.2, 1.0, 5.0]),
-    charset=st.sampled_from(sorted(CHARSETS)),
+    charset=st.sampled_from(sorted(set(CHARSETS) - SCRIPT_CHARSETS)),  # the scripts: below
 )
 def test_any_reading_is_the_charsets_best_and_says_why_when_unsure(
     seed: int, concentration: float, charset: str
@@ -417,3 +421,67 @@ def test_a_charset_needing_the_character_model_is_refused_without_its_outputs() 
     with pytest.raises(InputError) as raised:
         read_characters("base64", digit_outputs(), character_outputs(), CLASSES)
     assert raised.value.code == "unknown_charset"
+
+
+# --- other scripts' digits (the script model) ------------------------------------------------------
+
+SCRIPT_CLASSES: tuple[str, ...] = (*SCRIPT_DIGITS, NONE)  # the script model's classes
+
+
+@pytest.mark.parametrize("charset", sorted(SCRIPT_CHARSETS))
+def test_each_script_charset_is_its_digits_zero_to_nine(charset: str) -> None:
+    """Ten characters whose Unicode digit values are 0-9, each with a class of the script model."""
+    characters = charset_characters(charset)
+    assert [unicodedata.digit(c) for c in characters] == list(range(10))
+    assert all(class_of(c) in SCRIPT_CLASSES for c in characters)
+
+
+def test_persian_shares_the_arabic_indic_shapes_except_four_five_six() -> None:
+    shared = [p for p in CHARSETS["persian"] if class_of(p) != p]
+    assert [unicodedata.digit(p) for p in shared] == [0, 1, 2, 3, 7, 8, 9]
+    assert all(unicodedata.name(class_of(p)).startswith("ARABIC-INDIC DIGIT") for p in shared)
+    assert len(SCRIPT_CLASSES) == 10 + 10 + 3 + 1 and len(set(SCRIPT_CLASSES)) == len(SCRIPT_CLASSES)
+
+
+def read_script(mass: dict[str, float], charset: str) -> CharacterReading:
+    return read_character(
+        probabilities(mass, SCRIPT_CLASSES), class_maps(len(SCRIPT_CLASSES)), SCRIPT_CLASSES, charset
+    )
+
+
+def test_a_script_is_read_as_if_the_others_were_not_there() -> None:
+    """A circle that the model splits between the Arabic-Indic five and the Devanagari zero is, in
+    arabic-indic, a sure five: the other script's mass is dropped, not counted against it."""
+    mass = {"٥": 0.6, "०": 0.38}
+    reading = read_script(mass, "arabic-indic")
+    assert reading.character == "٥" and not reading.uncertain
+    rest = (1 - sum(mass.values())) / (len(SCRIPT_CLASSES) - 2)  # what every other class holds
+    assert reading.confidence == pytest.approx(0.6 / (0.6 + 10 * rest))  # its nine others, and none
+    devanagari = read_script(mass, "devanagari")
+    assert devanagari.character == "०" and devanagari.confidence == pytest.approx(0.38 / (0.38 + 10 * rest))
+    assert sum(p for _, p in reading.candidates) < 1
+
+
+def test_persian_answers_with_its_own_code_points_and_its_own_maps() -> None:
+    shared = read_script({"٣": 0.99}, "persian")
+    assert shared.character == "۳" and shared.candidates[0] == ("۳", pytest.approx(shared.confidence))
+    assert all(c in CHARSETS["persian"] for c, _ in shared.candidates)
+    np.testing.assert_array_equal(shared.cam, np.full((7, 7), SCRIPT_CLASSES.index("٣"), np.float32))
+    own = read_script({"۴": 0.99}, "persian")
+    assert own.character == "۴" and not own.uncertain
+    # the Arabic-Indic four is not a Persian digit: its mass is dropped, and what is left is unsure
+    other_four = read_script({"٤": 0.9}, "persian")
+    assert other_four.uncertain and other_four.confidence == pytest.approx(1 / 11)
+
+
+def test_a_scribble_in_a_script_is_not_a_character() -> None:
+    reading = read_script({NONE: 0.7, "७": 0.2}, "devanagari")
+    assert (reading.character, reading.reason, reading.looks_like) == ("७", "not_a_character", None)
+
+
+@pytest.mark.parametrize("charset", sorted(SCRIPT_CHARSETS))
+def test_a_script_charset_needs_the_script_model(charset: str) -> None:
+    with pytest.raises(InputError) as raised:
+        require_charset(charset, False)
+    assert raised.value.code == "charset_unavailable" and "RTHDR_SCRIPT_MODEL" in raised.value.message
+    require_charset(charset, True)

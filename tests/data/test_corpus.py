@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from rthdr.cli.main import main
-from rthdr.data import corpus
+from rthdr.core.charsets import SCRIPT_DIGITS
+from rthdr.data import corpus, fonts
 
 
 def test_the_classes_are_emnist_balanced_plus_none() -> None:
@@ -21,7 +22,7 @@ def test_the_classes_are_emnist_balanced_plus_none() -> None:
     assert not merged & set(names)  # drawn in their capital's class ...
     assert corpus.glyphs("C") == ("C", "c") and corpus.glyphs("O") == ("O", "o")
     assert corpus.glyphs("A") == ("A",) and corpus.glyphs("a") == ("a",)  # ... unlike a and A
-    with pytest.raises(ValueError, match="unknown charset"):
+    with pytest.raises(ValueError, match="unknown corpus charset"):
         corpus.classes("klingon")
 
 
@@ -76,3 +77,34 @@ def test_the_cli_writes_a_file_a_training_can_read(tmp_path: Path, corpus_fonts:
     # what a training step needs: a float batch and integer targets in range
     assert loaded.labels.max() < len(loaded.classes) and loaded.images.max() <= 1
     assert sheet.stat().st_size > 0
+
+
+# --- the scripts corpus: other scripts' digits, for the script model ------------------------------
+
+
+def test_the_scripts_corpus_has_the_script_models_classes_and_no_latin() -> None:
+    assert corpus.classes("scripts") == (*SCRIPT_DIGITS, corpus.NONE)
+    assert corpus.glyphs("٣") == ("٣", "۳")  # a shape Persian shares: drawn under both code points
+    assert corpus.glyphs("۴") == ("۴",) and corpus.glyphs("७") == ("७",)
+    with pytest.raises(ValueError, match="unknown corpus charset"):
+        corpus.classes("devanagari")  # the charsets the script model reads come from one corpus
+    split = corpus.split_families("scripts")
+    assert not split["train"] & split["validation"] and split["validation"] >= fonts.SCRIPT_VALIDATION
+    assert not any(f.startswith("Hershey") for f in split["train"] | split["validation"])
+
+
+@pytest.mark.parametrize("split", corpus.SPLITS)
+def test_each_split_has_every_script_class_from_its_own_families(split: str, corpus_fonts: None) -> None:
+    sources = corpus.sources(split, "scripts")
+    drawn = set().union(*(s.chars for s in sources))
+    assert set(SCRIPT_DIGITS) <= drawn, set(SCRIPT_DIGITS) - drawn
+    assert {s.family for s in sources} <= corpus.split_families("scripts")[split]
+    generated = corpus.generate(1, "scripts", split, seed=0, progress=False)
+    assert generated.images.shape == (24, 28, 28) and generated.charset == "scripts"
+    assert generated.images.reshape(24, -1).max(axis=1).min() > 0.5
+
+
+def test_the_latin_corpus_is_unchanged_by_the_scripts(small: corpus.Corpus) -> None:
+    """No script family is drawn for letters and digits: the shipped charnet's corpus stays the same."""
+    latin = {s.family for s in corpus.sources("train") + corpus.sources("validation")}
+    assert not latin & {f.name for f in fonts.SCRIPT_FAMILIES}

@@ -54,12 +54,14 @@ def write_number(
 
 def written_text(text: str, family: str = "Liberation Serif", size: int = 90) -> bytes:
     """`text` in one line, black on white, as a PNG: printed in a font family the character model
-    never trained on (rthdr.data.fonts.VALIDATION), so reading it is a fair test."""
+    (or the script model) never trained on (rthdr.data.fonts.VALIDATION, SCRIPT_VALIDATION), so
+    reading it is a fair test."""
     from PIL import ImageDraw
 
     from rthdr.data import fonts
 
-    (path, *_) = fonts.installed_files(next(f for f in fonts.FAMILIES if f.name == family))
+    families = fonts.FAMILIES + fonts.SCRIPT_FAMILIES
+    (path, *_) = fonts.installed_files(next(f for f in families if f.name == family))
     font = fonts.load(path, size)
     left, top, right, bottom = font.getbbox(text)
     page = Image.new("L", (right - left + 2 * size, bottom - top + size), 255)

@@ -120,6 +120,23 @@ test("not a letter, and not a character at all", () => {
   );
 });
 
+test("other scripts' digits: named as digits, and what a scribble is not", () => {
+  for (const name of ["devanagari", "arabic-indic", "persian"]) assert.equal(charsetOr(name), name);
+  const scribble = (charset) => ({
+    charset,
+    character: "७",
+    confidence: 0.2,
+    candidates: [{ character: "७", probability: 0.2 }],
+    uncertain: true,
+    reason: "not_a_character",
+  });
+  assert.equal(doubt(scribble("devanagari")).label, "This does not look like a Devanagari digit.");
+  assert.equal(doubt(scribble("arabic-indic")).label, "This does not look like an Arabic-Indic digit.");
+  const unsure = { ...scribble("devanagari"), reason: "low_confidence" };
+  unsure.candidates.push({ character: "१", probability: 0.1 });
+  assert.equal(doubt(unsure).text, " it could also be a १ (10.0 %). Try writing it more clearly.");
+});
+
 test("the two models disagree: the character model's digit is named", () => {
   const seven = digits(7, 0.99, { uncertain: true, reason: "models_disagree", looks_like: "1" });
   assert.equal(doubt(seven).label, "Uncertain:");

@@ -6,6 +6,7 @@ dependency per request (measured: most of the server's overhead), and none of th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -15,7 +16,7 @@ from rthdr.api.offload import LinePreparer
 from rthdr.api.review_queue import ReviewQueue
 from rthdr.api.security import reviewer_of
 from rthdr.api.settings import Settings
-from rthdr.core.charsets import CHARSETS
+from rthdr.core.charsets import CHARSETS, SCRIPT_CHARSETS
 from rthdr.core.inference import Classifier
 from rthdr.review.store import ReviewError, ReviewStore
 
@@ -33,10 +34,21 @@ async def get_predictor(request: Request) -> Predictor:
     return predictor
 
 
-async def get_characters(request: Request) -> Predictor | None:
-    """The character model's predictor (no batching window), or None where the service has none."""
-    characters: Predictor | None = request.app.state.characters
-    return characters
+@dataclass(frozen=True)
+class Readers:
+    """The models besides the digit model (no batching window), each None where the service has none."""
+
+    characters: Predictor | None  # letters, alphanumeric, and the check that a digit is one
+    scripts: Predictor | None  # the digits of other scripts
+
+    def for_charset(self, charset: str) -> Predictor | None:
+        """The model a charset is read by (for digits: the character model, which checks them)."""
+        return self.scripts if charset in SCRIPT_CHARSETS else self.characters
+
+
+async def get_readers(request: Request) -> Readers:
+    readers: Readers = request.app.state.readers
+    return readers
 
 
 async def get_lines(request: Request) -> LinePreparer:
@@ -76,7 +88,7 @@ async def get_reviewer(request: Request) -> str:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
-CharactersDep = Annotated[Predictor | None, Depends(get_characters)]
+ReadersDep = Annotated[Readers, Depends(get_readers)]
 LinesDep = Annotated[LinePreparer, Depends(get_lines)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 ReviewQueueDep = Annotated[ReviewQueue, Depends(get_review_queue)]
@@ -85,8 +97,9 @@ ReviewerDep = Annotated[str, Depends(get_reviewer)]
 CharsetParam = Annotated[
     str,
     Query(
-        description="what to read: digits (the default: `digit` and its ten probabilities), letters, or "
-        "alphanumeric; an unknown name is a 422",
+        description="what to read: digits (the default: `digit` and its ten probabilities), letters, "
+        "alphanumeric, or the digits of devanagari, arabic-indic or persian (trained on fonts only); an "
+        "unknown name is a 422",
         examples=list(CHARSETS),
     ),
 ]

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from rthdr import __version__
 from rthdr.api.batcher import Predictor
 from rthdr.api.body_limit import BodyLimitMiddleware
+from rthdr.api.dependencies import Readers
 from rthdr.api.errors import install_error_handlers
 from rthdr.api.metrics import MetricsMiddleware, metrics_endpoint
 from rthdr.api.offload import LinePreparer, Models
@@ -43,12 +44,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await predictor.start()
         app.state.predictor = predictor
         app.state.one_digit = OneDigitCheck.if_present(settings.one_digit)
-        characters = None
-        if settings.character_model.is_file():
-            characters = Predictor(Classifier(settings.character_model, threads=settings.onnx_threads))
-        app.state.characters = characters
+        characters, scripts = (
+            Predictor(Classifier(path, threads=settings.onnx_threads)) if path.is_file() else None
+            for path in (settings.character_model, settings.script_model)
+        )
+        app.state.readers = Readers(characters, scripts)
         app.state.lines = LinePreparer(
-            Models(classifier, characters.classifier if characters else None, app.state.one_digit),
+            Models(
+                classifier,
+                characters.classifier if characters else None,
+                scripts.classifier if scripts else None,
+                app.state.one_digit,
+            ),
             settings.recognize_processes,
         )
         store = app.state.review_store = open_store(settings)

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from starlette.exceptions import HTTPException
 
-from rthdr.core.charsets import DEFAULT_CHARSET
+from rthdr.core.charsets import DEFAULT_CHARSET, SCRIPT_CHARSETS
 from rthdr.core.inference import Classifier, OneDigitCheck
 from rthdr.core.pipeline import PreparedNumber, character_segmentation, prepare_number
 
@@ -31,27 +31,31 @@ from rthdr.core.pipeline import PreparedNumber, character_segmentation, prepare_
 @dataclass(frozen=True)
 class Models:
     """What cutting a line needs: the digit model's scores (and the one-digit check) for digits, the
-    character model's for other charsets."""
+    character model's for letters, the script model's for other scripts' digits."""
 
     digits: Classifier
     characters: Classifier | None
+    scripts: Classifier | None
     one_digit: OneDigitCheck | None
 
     @classmethod
-    def load(cls, model: Path, character_model: Path | None, one_digit: Path | None) -> Models:
-        return cls(
-            Classifier(model),
-            Classifier(character_model) if character_model else None,
-            OneDigitCheck(one_digit) if one_digit else None,
-        )
+    def load(cls, model: Path, readers: tuple[Path | None, Path | None], one_digit: Path | None) -> Models:
+        """`readers`: the character model's file and the script model's, None where there is none."""
+        characters, scripts = (Classifier(path) if path else None for path in readers)
+        return cls(Classifier(model), characters, scripts, OneDigitCheck(one_digit) if one_digit else None)
+
+    def reader(self, charset: str) -> Classifier | None:
+        """The model that reads a charset other than digits."""
+        return self.scripts if charset in SCRIPT_CHARSETS else self.characters
 
 
 def prepare_line(models: Models, image: bytes | np.ndarray, charset: str, max_pixels: int) -> PreparedNumber:
     """The image decoded and cut into the 28x28 inputs of its characters, left to right."""
     if charset == DEFAULT_CHARSET:
         return prepare_number(image, models.digits.segmentation_scores, max_pixels, models.one_digit)
-    assert models.characters is not None, "the route refuses other charsets without a character model"
-    classify, params = character_segmentation(models.characters, charset)
+    reader = models.reader(charset)
+    assert reader is not None, "the route refuses a charset without its model"
+    classify, params = character_segmentation(reader, charset)
     return prepare_number(image, classify, max_pixels, None, params)
 
 
@@ -64,11 +68,11 @@ _models: Models | None = None  # in a pool process: its own copy, loaded once
 NICENESS = 15
 
 
-def _start(model: Path, character_model: Path | None, one_digit: Path | None) -> None:
+def _start(model: Path, readers: tuple[Path | None, Path | None], one_digit: Path | None) -> None:
     global _models
     cv2.setNumThreads(1)  # one core per process, as the workers
     os.nice(NICENESS)
-    _models = Models.load(model, character_model, one_digit)
+    _models = Models.load(model, readers, one_digit)
 
 
 def _prepare_in_process(image: bytes | np.ndarray, charset: str, max_pixels: int) -> PreparedNumber:
@@ -85,16 +89,16 @@ class LinePreparer:
 
     def _started_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            digits, characters, check = self.models.digits, self.models.characters, self.models.one_digit
+            models = self.models
+            readers = (
+                models.characters.path if models.characters else None,
+                models.scripts.path if models.scripts else None,
+            )
             self._pool = ProcessPoolExecutor(
                 self.processes,
                 multiprocessing.get_context("spawn"),
                 initializer=_start,
-                initargs=(
-                    digits.path,
-                    characters.path if characters else None,
-                    check.path if check else None,
-                ),
+                initargs=(models.digits.path, readers, models.one_digit.path if models.one_digit else None),
             )
         return self._pool
 

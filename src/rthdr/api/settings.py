@@ -11,7 +11,12 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rthdr.core.decode import DEFAULT_MAX_PIXELS
-from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, DEFAULT_MODEL, DEFAULT_ONE_DIGIT_CHECK
+from rthdr.core.inference import (
+    DEFAULT_CHARACTER_MODEL,
+    DEFAULT_MODEL,
+    DEFAULT_ONE_DIGIT_CHECK,
+    DEFAULT_SCRIPT_MODEL,
+)
 
 CommaList = Annotated[list[str], NoDecode]  # read from the environment as "a,b,c", not JSON
 
@@ -34,6 +39,11 @@ class Settings(BaseSettings):
         DEFAULT_CHARACTER_MODEL,
         description="ONNX character model for charset=letters and alphanumeric, and for telling a digit from "
         "a letter or a scribble; without it only charset=digits is served, unchecked",
+    )
+    script_model: Path = Field(
+        DEFAULT_SCRIPT_MODEL,
+        description="ONNX script model for charset=devanagari, arabic-indic and persian; without it those "
+        "charsets are refused (422)",
     )
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8000, description="port to listen on")

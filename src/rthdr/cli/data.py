@@ -10,7 +10,7 @@ from rthdr.cli.common import Commands, HelpFormatter, add_command, add_data_dir
 
 
 def add_parser(commands: Commands) -> None:
-    from rthdr.data.corpus import CHARSETS, SPLITS  # no torch: cv2 and Pillow, as the core
+    from rthdr.data.corpus import CORPUS_CHARSETS, SPLITS  # no torch: cv2 and Pillow, as the core
 
     data = commands.add_parser(
         "data",
@@ -45,7 +45,12 @@ def add_parser(commands: Commands) -> None:
         default="train",
         help="which font families: validation's are never in train",
     )
-    corpus.add_argument("--charset", choices=tuple(CHARSETS), default="alphanumeric", help="the classes")
+    corpus.add_argument(
+        "--charset",
+        choices=CORPUS_CHARSETS,
+        default="alphanumeric",
+        help="the classes: scripts = the digits of Devanagari, Arabic-Indic and Persian (the script model's)",
+    )
     corpus.add_argument("--sheet", type=Path, default=None, help="also write a contact sheet PNG here")
     corpus.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from rthdr.cli.common import Commands, add_command, add_data_dir, add_model, add_one_digit
-from rthdr.core.inference import DEFAULT_CHARACTER_MODEL
+from rthdr.core.charsets import CHARSETS, SCRIPT_CHARSETS
+from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, DEFAULT_SCRIPT_MODEL
 
 
 def add_parser(commands: Commands) -> None:
@@ -44,23 +45,31 @@ def add_parser(commands: Commands) -> None:
     add_one_digit(parser)
     parser.add_argument(
         "--charset",
-        choices=("digits", "letters", "alphanumeric"),
+        choices=tuple(CHARSETS),
         default=None,
         help="measure the character model instead, answering in this charset, on --corpus; digits: the "
-        "digit model checked by the character model, as served, on MNIST test and --corpus",
+        "digit model checked by the character model, as served, on MNIST test and --corpus; devanagari, "
+        "arabic-indic, persian: the script model",
     )
     parser.add_argument(
         "--corpus",
         type=Path,
-        default=Path("data/corpus-validation.npz"),
-        help="with --charset: the corpus to read (default: the held-out families, made by `rthdr data corpus "
-        "--split validation --out data/corpus-validation.npz`)",
+        default=None,
+        help="with --charset: the corpus to read (default: the held-out families, data/corpus-validation.npz "
+        "made by `rthdr data corpus --split validation`; for the scripts data/scripts-validation.npz, made "
+        "with --charset scripts)",
     )
     parser.add_argument(
         "--character-model",
         default=str(DEFAULT_CHARACTER_MODEL),
         metavar="ONNX",
         help="with --charset: the character model (default: the shipped charnet)",
+    )
+    parser.add_argument(
+        "--script-model",
+        default=str(DEFAULT_SCRIPT_MODEL),
+        metavar="ONNX",
+        help="with --charset devanagari, arabic-indic or persian: the script model (default: the shipped scriptnet)",
     )
 
 
@@ -114,14 +123,18 @@ def run_charset(args: argparse.Namespace) -> int:
     from rthdr.data.corpus import load
     from rthdr.evaluation.characters import evaluate_charset
 
+    scripts = args.charset in SCRIPT_CHARSETS
+    if args.corpus is None:
+        args.corpus = Path("data/scripts-validation.npz" if scripts else "data/corpus-validation.npz")
     if not args.corpus.is_file():
         raise ModelError(
             f"--corpus {args.corpus}: no such file; make it with `rthdr data corpus --split validation "
-            f"--out {args.corpus}`"
+            f"{'--charset scripts ' if scripts else ''}--out {args.corpus}`"
         )
     if args.charset == "digits":
         return run_digits_mode(args)
-    report = evaluate_charset(Classifier(args.character_model), load(args.corpus), args.charset)
+    model = args.script_model if scripts else args.character_model
+    report = evaluate_charset(Classifier(model), load(args.corpus), args.charset)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.charset}.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from rthdr.cli.common import Commands, add_command, add_model, add_one_digit
-from rthdr.core.charsets import CHARSETS, DEFAULT_CHARSET
+from rthdr.core.charsets import CHARSETS, DEFAULT_CHARSET, SCRIPT_CHARSETS
 
 
 def add_parser(commands: Commands) -> None:
@@ -19,7 +19,8 @@ def add_parser(commands: Commands) -> None:
         "of a digit on paper, a screenshot, or a 28x28 MNIST-style image.",
         epilog="examples:\n  rthdr predict digit.png\n  rthdr predict --json scans/*.jpg\n"
         "  rthdr predict --multi postcode.jpg     # a whole number: 90210\n"
-        "  rthdr predict --charset letters a.png  # a letter: A",
+        "  rthdr predict --charset letters a.png  # a letter: A\n"
+        "  rthdr predict --charset devanagari seven.png  # a Devanagari digit: ७",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -29,7 +30,7 @@ def add_parser(commands: Commands) -> None:
         choices=tuple(CHARSETS),
         default=DEFAULT_CHARSET,
         help="what to read: digits (checked by the character model: a letter says 'not a digit'), letters, "
-        "or alphanumeric (default: %(default)s)",
+        "alphanumeric, or the digits of devanagari, arabic-indic or persian (default: %(default)s)",
     )
     parser.add_argument(
         "--character-model",
@@ -38,6 +39,12 @@ def add_parser(commands: Commands) -> None:
         help="the character model for --charset letters/alphanumeric and the not-a-digit check (default: the "
         "shipped charnet.onnx; 'none': digits unchecked)",
     )
+    parser.add_argument(
+        "--script-model",
+        default="",
+        metavar="ONNX",
+        help="the script model for --charset devanagari/arabic-indic/persian (default: the shipped scriptnet.onnx)",
+    )
     add_model(parser)
     add_one_digit(parser)
 
@@ -45,8 +52,8 @@ def add_parser(commands: Commands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exits with 1 if any file could not be read, after printing every file's answer."""
     from rthdr.core.errors import InputError
-    from rthdr.core.files import character_classifier, predict_files, read_number_files
-    from rthdr.core.inference import OneDigitCheck
+    from rthdr.core.files import optional_classifier, predict_files, read_number_files
+    from rthdr.core.inference import DEFAULT_SCRIPT_MODEL, OneDigitCheck
 
     if args.multi and args.charset != DEFAULT_CHARSET:
         raise InputError(
@@ -54,10 +61,15 @@ def run(args: argparse.Namespace) -> int:
             "--multi reads numbers of digits; a line of letters is read by the service: "
             "POST /api/v1/recognize?charset=" + args.charset,
         )
+    reader = (
+        optional_classifier(args.script_model, DEFAULT_SCRIPT_MODEL)
+        if args.charset in SCRIPT_CHARSETS
+        else optional_classifier(args.character_model)
+    )
     results = (
         read_number_files(args.images, args.model, OneDigitCheck.from_flag(args.one_digit))
         if args.multi
-        else predict_files(args.images, args.model, args.charset, character_classifier(args.character_model))
+        else predict_files(args.images, args.model, args.charset, reader)
     )
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))

@@ -33,14 +33,15 @@ def add_parser(commands: Commands) -> None:
         "--name",
         default=None,
         help="the model's name: NAME.onnx, NAME.card.json, ... (default: digitnet; charnet for a run trained "
-        "with --corpus)",
+        "with --corpus; scriptnet for one trained on the scripts corpus)",
     )
     parser.add_argument(
         "--held-out-corpus",
         type=Path,
-        default=Path("data/corpus-validation.npz"),
+        default=None,
         help="a run trained with --corpus is measured on this corpus of held-out families "
-        "(`rthdr data corpus --split validation`)",
+        "(`rthdr data corpus --split validation [--charset scripts]`; default: data/corpus-validation.npz, "
+        "or data/scripts-validation.npz for a scripts run)",
     )
     parser.add_argument(
         "--min-accuracy",
@@ -73,21 +74,37 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_classes(run: Path) -> list[str]:
+    metrics = run / "metrics.json"
+    return list(json.loads(metrics.read_text()).get("classes", "0123456789")) if metrics.is_file() else []
+
+
 def is_character_run(run: Path) -> bool:
     """A run trained with --corpus: its classes are more than the digits."""
-    metrics = run / "metrics.json"
-    return metrics.is_file() and len(json.loads(metrics.read_text()).get("classes", "0123456789")) > 10
+    return len(run_classes(run)) > 10
+
+
+def held_out_corpus(args: argparse.Namespace, scripts: bool) -> Path:
+    from rthdr.core.errors import ModelError
+
+    path = args.held_out_corpus or Path(
+        "data/scripts-validation.npz" if scripts else "data/corpus-validation.npz"
+    )
+    if not path.is_file():
+        raise ModelError(
+            f"--held-out-corpus {path}: no such file; make it with `rthdr data corpus --split validation "
+            f"{'--charset scripts ' if scripts else ''}--out {path}`"
+        )
+    return path
 
 
 def run_characters(args: argparse.Namespace) -> int:
-    from rthdr.core.errors import ModelError
+    from rthdr.core.charsets import SCRIPT_DIGITS
     from rthdr.evaluation.characters import CHARACTER_MODEL_NAME, release_characters
 
-    if not args.held_out_corpus.is_file():
-        raise ModelError(
-            f"--held-out-corpus {args.held_out_corpus}: no such file; make it with `rthdr data corpus "
-            f"--split validation --out {args.held_out_corpus}`"
-        )
+    if tuple(run_classes(Path(args.runs[0]))[:-1]) == SCRIPT_DIGITS:
+        return run_scripts(args)
+    args.held_out_corpus = held_out_corpus(args, scripts=False)
     name = args.name or CHARACTER_MODEL_NAME
     card = release_characters(
         args.runs[0], args.held_out_corpus, args.models_dir, args.images_dir, args.data_dir, name
@@ -97,6 +114,21 @@ def run_characters(args: argparse.Namespace) -> int:
         f"released {card['served_file']}: MNIST test digits {100 * card['mnist_test_digits_accuracy']:.2f} %, "
         f"held-out letters {100 * held['letters_accuracy']:.2f} %, not-a-digit AUROC {check['auroc']}, "
         f"temperature {card['calibration']['temperature']}\n"
+        f"wrote {args.models_dir}/{name}.card.md and .card.json; plots in {args.images_dir}/{name}"
+    )
+    return 0
+
+
+def run_scripts(args: argparse.Namespace) -> int:
+    from rthdr.evaluation.scripts import SCRIPT_MODEL_NAME, release_scripts
+
+    name = args.name or SCRIPT_MODEL_NAME
+    card = release_scripts(
+        args.runs[0], held_out_corpus(args, scripts=True), args.models_dir, args.images_dir, name
+    )
+    accuracy = ", ".join(f"{c} {100 * f['accuracy']:.2f} %" for c, f in card["held_out"]["charsets"].items())
+    print(
+        f"released {card['served_file']}: held out {accuracy}; temperature {card['calibration']['temperature']}\n"
         f"wrote {args.models_dir}/{name}.card.md and .card.json; plots in {args.images_dir}/{name}"
     )
     return 0

@@ -7,6 +7,10 @@ is that character's own probability, so that mass on `none` or on characters out
 counts against it. The answer is uncertain, and says why, when something outside the charset is
 likelier than everything in it (`not_a_digit`, `not_a_letter`, `not_a_character`) or when the
 confidence is under UNCERTAIN_BELOW (`low_confidence`).
+
+The other scripts' digits are read by the script model (scriptnet). There the script is the caller's
+choice, so its probabilities are renormalised over the charset's classes and `none`: a Devanagari
+zero does not count against the Arabic-Indic five it looks like.
 """
 
 from __future__ import annotations
@@ -15,12 +19,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rthdr.core.charsets import DEFAULT_CHARSET, DIGITS, LETTERS, NONE, charset_characters
+from rthdr.core.charsets import (
+    DEFAULT_CHARSET,
+    DIGITS,
+    LETTERS,
+    NONE,
+    SCRIPT_CHARSETS,
+    charset_characters,
+    class_of,
+)
 from rthdr.core.errors import InputError
 from rthdr.core.inference import UNCERTAIN_BELOW, Prediction, predictions
 
 Outputs = tuple[np.ndarray, np.ndarray]  # a batch's probabilities (N, C) and class maps (N, C, 7, 7)
 NO_CHARACTER_MODEL = "there is no character model (charnet.onnx; the service's RTHDR_CHARACTER_MODEL) for"
+NO_SCRIPT_MODEL = "there is no script model (scriptnet.onnx; the service's RTHDR_SCRIPT_MODEL) for"
 
 CANDIDATES = 5  # the likeliest characters an answer lists
 # In digits mode, the share of the character model's probability outside the digits above which a
@@ -52,12 +65,20 @@ def outside_reason(charset: str) -> str:
 def read_character(
     probabilities: np.ndarray, cam: np.ndarray, classes: tuple[str, ...], charset: str
 ) -> CharacterReading:
-    """One image's (C,) character-model probabilities and (C, 7, 7) maps -> the reading in `charset`."""
-    wanted = [classes.index(c) for c in charset_characters(charset)]
+    """One image's (C,) character-model (or script-model) probabilities and (C, 7, 7) maps -> the
+    reading in `charset`."""
+    characters = charset_characters(charset)
+    wanted = [classes.index(class_of(c)) for c in characters]
+    character_of = dict(zip(wanted, characters, strict=True))  # Persian's shared shapes: its code points
+    if charset in SCRIPT_CHARSETS:
+        kept = np.zeros_like(probabilities)
+        for i in [*wanted, classes.index(NONE)]:
+            kept[i] = probabilities[i]
+        probabilities = kept / max(float(kept.sum()), 1e-12)
     order = sorted(wanted, key=lambda i: -probabilities[i])
     best, top = order[0], int(probabilities.argmax())
     confidence = float(probabilities[best])
-    candidates = [(classes[i], float(probabilities[i])) for i in order[:CANDIDATES]]
+    candidates = [(character_of[i], float(probabilities[i])) for i in order[:CANDIDATES]]
     reason, looks_like = None, None
     if classes[top] == NONE:
         reason = "not_a_character"
@@ -66,7 +87,15 @@ def read_character(
     elif confidence < UNCERTAIN_BELOW:
         reason = "low_confidence"
     return CharacterReading(
-        classes[best], best, confidence, candidates, reason is not None, reason, looks_like, cam[best], None
+        character_of[best],
+        best,
+        confidence,
+        candidates,
+        reason is not None,
+        reason,
+        looks_like,
+        cam[best],
+        None,
     )
 
 
@@ -127,14 +156,14 @@ def check_digit(probabilities: np.ndarray, classes: tuple[str, ...]) -> DigitChe
     return DigitCheck(score, classes[letter] if likelier else None, digit)
 
 
-def require_charset(charset: str, have_character_model: bool) -> None:
-    """InputError (a 422 in the API) for an unknown charset, or one that needs the character model
-    where there is none: said before any image is read."""
+def require_charset(charset: str, have_reader: bool) -> None:
+    """InputError (a 422 in the API) for an unknown charset, or one whose model (the character
+    model, or the script model for other scripts' digits) there is none of: said before any image
+    is read."""
     charset_characters(charset)
-    if charset != DEFAULT_CHARSET and not have_character_model:
-        raise InputError(
-            "charset_unavailable", f"{NO_CHARACTER_MODEL} charset={charset}; use charset=digits."
-        )
+    if charset != DEFAULT_CHARSET and not have_reader:
+        missing = NO_SCRIPT_MODEL if charset in SCRIPT_CHARSETS else NO_CHARACTER_MODEL
+        raise InputError("charset_unavailable", f"{missing} charset={charset}; use charset=digits.")
 
 
 def read_characters(
@@ -142,8 +171,8 @@ def read_characters(
 ) -> list[CharacterReading]:
     """A batch's readings in `charset`, from the models' outputs (probabilities, class maps): in
     digits, the digit model's answers checked by the character model where there is one (`classes`
-    are its class names); in the other charsets, the character model's. Raises InputError for an
-    unknown charset or one that needs the character model it was not given."""
+    are its class names); in the other charsets, the character model's (the script model's for other
+    scripts' digits). Raises InputError for an unknown charset or one whose model it was not given."""
     require_charset(charset, character_outputs is not None)
     if charset == DEFAULT_CHARSET:
         assert digit_outputs is not None, "charset digits is read by the digit model"

@@ -46,13 +46,15 @@ class FileResult:
         return f"{self.path}: {r.character}  confidence {100 * r.confidence:.1f} %{why}{')' if why else ''}"
 
 
-def character_classifier(path: str | Path | None) -> Classifier | None:
-    """The character model a `--character-model` flag names: "" the shipped one where it exists,
-    "none" none, anything else the file given (which must exist)."""
+def optional_classifier(
+    path: str | Path | None, shipped: Path = DEFAULT_CHARACTER_MODEL
+) -> Classifier | None:
+    """The model a `--character-model` or `--script-model` flag names: "" the shipped one where it
+    exists, "none" none, anything else the file given (which must exist)."""
     if path == "none":
         return None
     if not path:
-        return Classifier(DEFAULT_CHARACTER_MODEL) if DEFAULT_CHARACTER_MODEL.is_file() else None
+        return Classifier(shipped) if shipped.is_file() else None
     return Classifier(path)
 
 
@@ -60,8 +62,8 @@ def predict_files(
     paths: list[str], model: str | Path, charset: str = DEFAULT_CHARSET, characters: Classifier | None = None
 ) -> list[FileResult]:
     """Each file is decoded and preprocessed on its own; the good ones go to the models as one batch:
-    the digit model for charset digits (checked by the character model where given), else the
-    character model."""
+    the digit model for charset digits (checked by the character model where given), else
+    `characters`: the character model, or the script model for other scripts' digits."""
     require_charset(charset, characters is not None)
     classifier = Classifier(model) if charset == DEFAULT_CHARSET else None
     results = [FileResult(path) for path in paths]

@@ -35,6 +35,9 @@ DEFAULT_MODEL = FLOAT_MODEL.with_suffix(".int8.onnx")
 # The character model: digits, letters and `none` (charsets other than digits, and the check that a
 # drawing is a digit at all). Trained on MNIST and the generated corpus (docs/characters.md).
 DEFAULT_CHARACTER_MODEL = FLOAT_MODEL.with_name("charnet.onnx")
+# The script model: the digits of Devanagari, Arabic-Indic and Persian, and `none`. Trained on
+# fonts only (docs/characters.md). Served in INT8, which `rthdr release` kept: as accurate held out.
+DEFAULT_SCRIPT_MODEL = FLOAT_MODEL.with_name("scriptnet.int8.onnx")
 # The one-digit check that number reading scores its cuts with (rthdr.training.onedigit trains it).
 DEFAULT_ONE_DIGIT_CHECK = FLOAT_MODEL.with_name("onedigit.onnx")
 # ONNX Runtime rewrites that slow our graphs down. QDQ propagation moves the INT8 model's first

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from rthdr.core.charsets import charset_characters
+from rthdr.core.charsets import DOT_ZERO_CHARSETS, charset_characters, class_of
 from rthdr.core.decode import DEFAULT_MAX_PIXELS, InputError, decode_image
 from rthdr.core.inference import Classifier, Prediction, shipped_classifier
 from rthdr.core.preprocess import Square, to_model_input
@@ -132,11 +132,12 @@ def read_number(
 def character_segmentation(characters: Classifier, charset: str) -> tuple[Classify, SegmentParams]:
     """How a line of characters is cut: parts scored by the character model in the charset (the
     one-digit check knows only digits, so it is left out), each with the same broad width prior."""
-    wanted = [characters.classes.index(c) for c in charset_characters(charset)]
+    wanted = [characters.classes.index(class_of(c)) for c in charset_characters(charset)]
     params = replace(
         DEFAULTS,
         width_mean=(DEFAULTS.character_width,) * len(wanted),
         width_sd=(DEFAULTS.character_width_sd,) * len(wanted),
+        fragment=DEFAULTS.dot_fragment if charset in DOT_ZERO_CHARSETS else DEFAULTS.fragment,
     )
     return (lambda images: characters.segmentation_scores(images)[:, wanted]), params
 

@@ -6,6 +6,9 @@ No handwritten letter data set can be downloaded here, so the corpus is generate
 a seed: sample i of a run draws everything from its own generator, seeded with (seed, split, i),
 so a run is reproducible and its order does not matter. Whole font families are held out for
 validation (`split_families`). See docs/corpus.md.
+
+The digits of other scripts have a corpus of their own (charset `scripts`: every class of the script
+model), drawn from the fonts that have them, never from Hershey's or the pen templates.
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ import numpy as np
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from rthdr.core.charsets import CHARSETS, DIGITS, LETTERS, LOWER_KEPT, NONE
+from rthdr.core.charsets import (
+    CHARSETS,
+    DIGITS,
+    LETTERS,
+    LOWER_KEPT,
+    NONE,
+    SCRIPT_CHARSETS,
+    SCRIPT_DIGITS,
+    SHAPE_CLASS,
+)
 from rthdr.core.decode import InputError
 from rthdr.core.preprocess import to_model_input
 from rthdr.data import augment, fonts, hershey, styles
@@ -34,27 +46,40 @@ SPLITS = ("train", "validation")
 TEMPLATE_SHARE = 0.25  # of the samples of a digit that has pen templates (styles.TEMPLATES)
 CANVAS = 64  # pixels a glyph is drawn and augmented on, before the preprocessing makes it 28x28
 
+SCRIPTS = "scripts"  # the script model's corpus: the digits of every other script, and none
+CORPUS_CHARSETS = (*(c for c in CHARSETS if c not in SCRIPT_CHARSETS), SCRIPTS)
+LATIN_GLYPHS = frozenset(DIGITS + LETTERS) | {c.lower() for c in LETTERS} | set(SYMBOLS)
+SCRIPT_GLYPHS = frozenset(SCRIPT_DIGITS) | set(SHAPE_CLASS) | set(SYMBOLS)
+TWIN = {shape: persian for persian, shape in SHAPE_CLASS.items()}  # the Persian code point of a shared shape
+
 Draw = Callable[[str, np.random.Generator], np.ndarray]
 
 
 def classes(charset: str) -> tuple[str, ...]:
-    """The class names of a charset, in label order, `none` last."""
-    if charset not in CHARSETS:
-        raise ValueError(f"unknown charset {charset!r}: one of {', '.join(CHARSETS)}")
-    return (*CHARSETS[charset], NONE)
+    """The class names of a corpus charset, in label order, `none` last."""
+    if charset not in CORPUS_CHARSETS:
+        raise ValueError(f"unknown corpus charset {charset!r}: one of {', '.join(CORPUS_CHARSETS)}")
+    return (*(SCRIPT_DIGITS if charset == SCRIPTS else CHARSETS[charset]), NONE)
 
 
 def glyphs(name: str) -> tuple[str, ...]:
-    """The characters drawn for a class: a merged capital is drawn in both cases."""
+    """The characters drawn for a class: a merged capital is drawn in both cases, and a shape that
+    Persian shares with Arabic-Indic under both code points."""
     if name.isupper() and name.lower() not in LOWER_KEPT:
         return (name, name.lower())
+    if name in TWIN:
+        return (name, TWIN[name])
     return (name,)
 
 
-def split_families() -> dict[str, frozenset[str]]:
+def split_families(charset: str = "alphanumeric") -> dict[str, frozenset[str]]:
     """Which font families and Hershey fonts each split draws from; never both."""
-    everything = {f.name for f in fonts.FAMILIES} | {f"Hershey {n}" for n in hershey.FONTS}
-    held_out = fonts.VALIDATION | {f"Hershey {n}" for n in hershey.VALIDATION}
+    if charset == SCRIPTS:
+        everything = {f.name for f in fonts.FAMILIES + fonts.SCRIPT_FAMILIES}
+        held_out = fonts.VALIDATION | fonts.SCRIPT_VALIDATION
+    else:
+        everything = {f.name for f in fonts.FAMILIES} | {f"Hershey {n}" for n in hershey.FONTS}
+        held_out = fonts.VALIDATION | {f"Hershey {n}" for n in hershey.VALIDATION}
     return {"train": frozenset(everything - held_out), "validation": frozenset(held_out)}
 
 
@@ -67,9 +92,8 @@ class Source:
     draw: Draw
 
 
-def _font_source(family: fonts.Family) -> Source | None:
+def _font_source(family: fonts.Family, wanted: frozenset[str]) -> Source | None:
     files = fonts.installed_files(family)
-    wanted = set(DIGITS + LETTERS) | {c.lower() for c in LETTERS} | set(SYMBOLS)
     has = {path: {c for c in wanted if fonts.has_glyph(path, c)} for path in files}
     chars = frozenset().union(*has.values()) if has else frozenset()
 
@@ -91,12 +115,17 @@ def _hershey_source(name: str) -> Source:
     return Source(f"Hershey {name}", frozenset(font), draw)
 
 
-def sources(split: str) -> list[Source]:
-    """The split's font and Hershey sources that are installed (pen templates are train only)."""
+def sources(split: str, charset: str = "alphanumeric") -> list[Source]:
+    """The split's font and Hershey sources that are installed (pen templates are train only); for
+    the scripts corpus, the fonts that draw some of those digits."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}: train or validation")
-    allowed = split_families()[split]
-    found = [s for f in fonts.FAMILIES if f.name in allowed and (s := _font_source(f))]
+    allowed = split_families(charset)[split]
+    if charset == SCRIPTS:
+        families = [f for f in fonts.FAMILIES + fonts.SCRIPT_FAMILIES if f.name in allowed]
+        found = [s for f in families if (s := _font_source(f, SCRIPT_GLYPHS))]
+        return [s for s in found if s.chars & set(SCRIPT_DIGITS)]
+    found = [s for f in fonts.FAMILIES if f.name in allowed and (s := _font_source(f, LATIN_GLYPHS))]
     if hershey.installed():
         found += [_hershey_source(n) for n in hershey.FONTS if f"Hershey {n}" in allowed]
     if split == "train":
@@ -104,24 +133,31 @@ def sources(split: str) -> list[Source]:
     return found
 
 
-def _negative(glyph_sources: list[Source], rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """A `none` sample and its family: a scribble, a smudge, a partial glyph or a symbol."""
+def _negative(
+    glyph_sources: list[Source], rng: np.random.Generator, glyph_chars: str
+) -> tuple[np.ndarray, str]:
+    """A `none` sample and its family: a scribble, a smudge, a partial glyph (of `glyph_chars`) or
+    a symbol, from a source that has one."""
     kind = rng.choice(["scribble", "smudge", "partial", "symbol"])
     if kind == "scribble":
         return styles.scribble(rng, CANVAS), "pen scribbles"
     if kind == "smudge":
         return styles.smudge(rng, CANVAS), "smudges"
-    chars = SYMBOLS if kind == "symbol" else string.ascii_letters + string.digits
-    source = glyph_sources[int(rng.integers(len(glyph_sources)))]
+    chars = SYMBOLS if kind == "symbol" else glyph_chars
+    usable = [s for s in glyph_sources if any(c in s.chars for c in chars)]
+    source = usable[int(rng.integers(len(usable)))]
     have = [c for c in chars if c in source.chars]
     image = source.draw(have[int(rng.integers(len(have)))], rng)
     return (styles.partial(image, rng) if kind == "partial" else image), source.family
 
 
-def _sample(name: str, pool: list[Source], rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """One augmented glyph of class `name` (a CANVAS-sized float image) and the family it came from."""
+def _sample(
+    name: str, pool: list[Source], rng: np.random.Generator, partial_of: str
+) -> tuple[np.ndarray, str]:
+    """One augmented glyph of class `name` (a CANVAS-sized float image) and the family it came from;
+    a `none` sample may be a part of a glyph of `partial_of`."""
     if name == NONE:
-        image, family = _negative([s for s in pool if s.family != "pen templates"], rng)
+        image, family = _negative([s for s in pool if s.family != "pen templates"], rng, partial_of)
     else:
         candidates = [s for s in pool if any(c in s.chars for c in glyphs(name))]
         pen = [s for s in candidates if s.family == "pen templates"]
@@ -134,12 +170,17 @@ def _sample(name: str, pool: list[Source], rng: np.random.Generator) -> tuple[np
     return augment.augment(image, rng), family
 
 
-def model_input(name: str, pool: list[Source], rng: np.random.Generator) -> tuple[np.ndarray, str]:
+def model_input(
+    name: str,
+    pool: list[Source],
+    rng: np.random.Generator,
+    partial_of: str = string.ascii_letters + string.digits,
+) -> tuple[np.ndarray, str]:
     """A sample through the serving preprocessing (as `preprocess_all` does for MNIST's arrays):
     the (28, 28) float32 model input. A sample the preprocessing finds blank (a faint smudge) is
     drawn again from the same generator, so the result stays seeded."""
     for _ in range(20):
-        image, family = _sample(name, pool, rng)
+        image, family = _sample(name, pool, rng, partial_of)
         try:
             grey = np.round(image * 255).astype(np.uint8)
             # clipped: the preprocessing's resampling can overshoot 1 by a rounding error
@@ -166,7 +207,8 @@ def generate(
 ) -> Corpus:
     """`per_class` samples of each class of `charset` (and of `none`) from the split's families."""
     names = classes(charset)
-    pool = sources(split)
+    pool = sources(split, charset)
+    partial_of = "".join(SCRIPT_DIGITS) if charset == SCRIPTS else string.ascii_letters + string.digits
     if not pool:
         raise RuntimeError(f"no fonts installed: {', '.join(fonts.missing_packages())}; run `make system`")
     split_id = SPLITS.index(split)
@@ -174,7 +216,7 @@ def generate(
     families: list[str] = []
     for i in tqdm(range(len(images)), desc=f"corpus {split}", disable=not progress):
         rng = np.random.default_rng([seed, split_id, i])
-        images[i], family = model_input(names[i // per_class], pool, rng)
+        images[i], family = model_input(names[i // per_class], pool, rng, partial_of)
         families.append(family)
     family_names = tuple(sorted(set(families)))
     return Corpus(
@@ -245,9 +287,12 @@ def contact_sheet(
     tile, label = 28 * zoom, 40
     sheet = Image.new("L", (label + per_row * (tile + 2), len(picked) * (tile + 2)), 40)
     draw = ImageDraw.Draw(sheet)
+    # FreeSerif draws the labels of every script's digits; Pillow's own font only ASCII.
+    serif = fonts.FONT_ROOT / "truetype/freefont/FreeSerif.ttf"
+    label_font = fonts.load(serif, 16) if serif.is_file() else None
     for row, index in enumerate(picked):
         picks = np.flatnonzero(corpus.labels == index)[:per_row]
-        draw.text((4, row * (tile + 2) + tile // 2 - 6), corpus.classes[index], fill=255)
+        draw.text((4, row * (tile + 2) + tile // 2 - 8), corpus.classes[index], fill=255, font=label_font)
         for column, pick in enumerate(picks):
             image = Image.fromarray(np.round(corpus.images[pick] * 255).astype(np.uint8))
             sheet.paste(image.resize((tile, tile), Image.Resampling.NEAREST), (label + column * (tile + 2), row * (tile + 2)))  # fmt: skip

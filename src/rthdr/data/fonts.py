@@ -39,6 +39,13 @@ FOLDERS: dict[str, str] = {
     "fonts-urw-base35": "opentype/urw-base35", "fonts-sil-andika": "truetype/andika",
     "fonts-dejavu-core": "truetype/dejavu", "fonts-liberation2": "truetype/liberation2",
     "fonts-freefont-ttf": "truetype/freefont", "fonts-quicksand": "truetype/quicksand",
+    "fonts-lohit-deva": "truetype/lohit-devanagari", "fonts-lohit-deva-marathi": "truetype/lohit-marathi",
+    "fonts-samyak-deva": "truetype/samyak", "fonts-gargi": "truetype/Gargi", "fonts-sarai": "truetype/Sarai",
+    "fonts-nakula": "truetype/Nakula", "fonts-sahadeva": "truetype/Sahadeva",
+    "fonts-hosny-amiri": "opentype/fonts-hosny-amiri", "fonts-sil-lateef": "opentype/lateef",
+    "fonts-sil-scheherazade": "truetype/scheherazade", "fonts-sil-harmattan": "truetype/harmattan",
+    "fonts-farsiweb": "truetype/farsiweb", "fonts-kacst": "truetype/kacst", "fonts-kacst-one": "truetype/kacst-one",
+    "fonts-arabeyes": "truetype/fonts-arabeyes",
 }  # fmt: skip
 
 # (family, package, its files' stems, imitates handwriting): a few faces of each family, the
@@ -76,19 +83,53 @@ TABLE: tuple[tuple[str, str, str, bool], ...] = (
 )  # fmt: skip
 
 
+# The digits of other scripts (Devanagari, Arabic-Indic, Persian), for the script model only: a
+# family of its own table never enters the Latin corpus, which stays as it was. The Latin families
+# that draw these digits too (DejaVu Sans, the FreeFont faces) are used for them as well.
+SCRIPT_TABLE: tuple[tuple[str, str, str, bool], ...] = (
+    ("Lohit Devanagari", "fonts-lohit-deva", "Lohit-Devanagari", False),
+    ("Lohit Marathi", "fonts-lohit-deva-marathi", "Lohit-Marathi", False),
+    ("Samyak Devanagari", "fonts-samyak-deva", "Samyak-Devanagari", False),
+    ("Gargi", "fonts-gargi", "Gargi", False),
+    ("Sarai", "fonts-sarai", "Sarai", False),
+    ("Nakula", "fonts-nakula", "nakula", False),
+    ("Sahadeva", "fonts-sahadeva", "sahadeva", False),
+    ("Amiri", "fonts-hosny-amiri", "Amiri-Regular.ttf Amiri-Bold.ttf Amiri-Slanted.ttf Amiri-BoldSlanted.ttf", False),
+    ("Lateef", "fonts-sil-lateef", "Lateef-Regular.ttf Lateef-Bold.ttf Lateef-ExtraLight.ttf Lateef-ExtraBold.ttf", False),
+    ("Scheherazade", "fonts-sil-scheherazade", "Scheherazade-Regular Scheherazade-Bold", False),
+    ("Harmattan", "fonts-sil-harmattan", "Harmattan-Regular Harmattan-Bold", False),
+    ("Homa", "fonts-farsiweb", "homa", False),
+    ("Nazli", "fonts-farsiweb", "nazli nazlib", False),
+    ("Titr", "fonts-farsiweb", "titr", False),
+    ("KACST", "fonts-kacst", "KacstBook KacstNaskh KacstOffice KacstPen KacstLetter KacstFarsi KacstArt KacstDigital KacstPoster KacstTitle KacstScreen", False),
+    ("KacstOne", "fonts-kacst-one", "KacstOne KacstOne-Bold", False),
+    ("Arabeyes A", "fonts-arabeyes", "ae_AlArabiya ae_AlBattar ae_AlHor ae_AlManzomah ae_AlYarmook ae_Arab ae_Cortoba ae_Dimnah ae_Electron ae_Furat ae_Granada ae_Graph ae_Hani ae_Haramain ae_Hor ae_Japan ae_Jet ae_Kayrawan", False),
+    ("Arabeyes B", "fonts-arabeyes", "ae_Khalid ae_Mashq ae_Mashq-Bold ae_Metal ae_Nada ae_Nagham ae_Nice ae_Ostorah ae_Ouhod-Bold ae_Petra ae_Rasheeq-Bold ae_Rehan ae_Salem ae_Shado ae_Sharjah ae_Sindbad ae_Tarablus ae_Tholoth", False),
+)  # fmt: skip
+
+
 def _family(name: str, package: str, stems: str, handwriting: bool) -> Family:
+    """A TABLE row as a Family; a stem without an extension is .otf under opentype/, else .ttf."""
     folder = FOLDERS[package]
     suffix = ".otf" if folder.startswith("opentype") else ".ttf"
-    return Family(name, package, tuple(f"{folder}/{s}{suffix}" for s in stems.split()), handwriting)
+    files = tuple(
+        f"{folder}/{s}" if s.endswith((".ttf", ".otf")) else f"{folder}/{s}{suffix}" for s in stems.split()
+    )
+    return Family(name, package, files, handwriting)
 
 
 FAMILIES: tuple[Family, ...] = tuple(_family(*row) for row in TABLE)
+SCRIPT_FAMILIES: tuple[Family, ...] = tuple(_family(*row) for row in SCRIPT_TABLE)
 
 # Whole families kept out of training, to measure on shapes the model never saw: two hands, a
 # chancery script, a geometric and a serif print face (one of each kind the training set has).
 VALIDATION: frozenset[str] = frozenset({"Humor Sans", "Purisa", "Z003", "URW Gothic", "Liberation Serif"})
+# The script model's: two Devanagari faces; for Arabic-Indic and Persian, four (three with Persian's own 4-6).
+SCRIPT_VALIDATION: frozenset[str] = frozenset(
+    {"Sarai", "Samyak Devanagari", "Harmattan", "Nazli", "KacstOne", "Arabeyes B"}
+)
 
-PACKAGES: tuple[str, ...] = tuple(sorted({f.package for f in FAMILIES}))
+PACKAGES: tuple[str, ...] = tuple(sorted({f.package for f in FAMILIES + SCRIPT_FAMILIES}))
 
 
 def installed_files(family: Family) -> list[Path]:
@@ -98,7 +139,7 @@ def installed_files(family: Family) -> list[Path]:
 
 def missing_packages() -> list[str]:
     """Packages of PACKAGES with no file on this machine: `make system` installs them."""
-    present = {f.package for f in FAMILIES if installed_files(f)}
+    present = {f.package for f in FAMILIES + SCRIPT_FAMILIES if installed_files(f)}
     return [p for p in PACKAGES if p not in present]
 
 

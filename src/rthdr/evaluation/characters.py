@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from rthdr.core.characters import NOT_A_DIGIT_ABOVE, not_a_digit_scores, read_character
-from rthdr.core.charsets import DIGITS, LETTERS, NONE, charset_characters
+from rthdr.core.charsets import DIGITS, LETTERS, NONE, charset_characters, class_of
 from rthdr.core.inference import UNCERTAIN_BELOW, Classifier, calibrated
 from rthdr.core.preprocess import preprocess_all
 from rthdr.data import corpus as corpora
@@ -124,29 +124,36 @@ def held_out_figures(
 
 
 def evaluate_charset(characters: Classifier, corpus: corpora.Corpus, charset: str) -> dict[str, Any]:
-    """The character model on a corpus's samples of `charset`'s classes, answering in that charset:
-    accuracy, per class, and the share answered uncertain (what `rthdr evaluate --charset` prints)."""
-    classes = characters.classes
-    wanted = [classes.index(c) for c in charset_characters(charset)]
+    """The character (or script) model on a corpus's samples of `charset`'s classes, answering in that
+    charset: accuracy, per class, and the share answered uncertain (what `rthdr evaluate --charset`
+    prints)."""
+    report = charset_figures(characters.predict_all(corpus.images), characters.classes, corpus, charset)
+    return {"model": characters.name, **report}
+
+
+def charset_figures(
+    probabilities: np.ndarray, classes: tuple[str, ...], corpus: corpora.Corpus, charset: str
+) -> dict[str, Any]:
+    """evaluate_charset's figures from the model's (calibrated) probabilities for every corpus sample."""
+    characters = charset_characters(charset)
+    wanted = {classes.index(class_of(c)): c for c in characters}  # class -> the charset's character
     names = [corpus.classes[label] for label in corpus.labels]
-    pick = np.flatnonzero([name in charset_characters(charset) for name in names])
+    pick = np.flatnonzero([classes.index(name) in wanted if name in classes else False for name in names])
     if not len(pick):
         raise ValueError(f"the corpus holds no samples of charset {charset}")
     truth = np.array([classes.index(names[i]) for i in pick])
-    probabilities = characters.predict_all(corpus.images[pick])
     no_maps = np.zeros((len(classes), 1, 1), np.float32)  # no heatmaps are drawn here
-    readings = [read_character(p, no_maps, classes, charset) for p in probabilities]
+    readings = [read_character(p, no_maps, classes, charset) for p in probabilities[pick]]
     right = np.array([r.index == t for r, t in zip(readings, truth, strict=True)])
     uncertain = np.array([r.uncertain for r in readings])
     return {
-        "model": characters.name,
         "charset": charset,
         "samples": len(pick),
         "families": [corpus.family_names[f] for f in np.unique(corpus.families[pick])],
         "accuracy": float(right.mean()),
         "uncertain_share": float(uncertain.mean()),
         "accuracy_when_not_uncertain": float(right[~uncertain].mean()) if (~uncertain).any() else None,
-        "per_class_accuracy": {classes[c]: round(float(right[truth == c].mean()), 4) for c in wanted},
+        "per_class_accuracy": {c: round(float(right[truth == i].mean()), 4) for i, c in wanted.items()},
     }
 
 

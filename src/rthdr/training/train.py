@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -22,12 +22,15 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
-from rthdr.core.charsets import CHARSETS, NONE
+from rthdr.core.charsets import CHARSETS, DIGITS, NONE
 from rthdr.data.mnist import DataError, load_mnist, train_validation_split
 from rthdr.training.config import TrainConfig  # its defaults make the CLI's flags, so it needs no torch
 from rthdr.training.export import export_onnx
 from rthdr.training.model import DigitNet, count_macs, count_parameters, save_checkpoint
 from rthdr.training.plots import plot_history
+
+if TYPE_CHECKING:
+    from rthdr.data.corpus import Corpus
 
 
 def augment(images: torch.Tensor, cfg: TrainConfig, generator: torch.Generator) -> torch.Tensor:
@@ -250,18 +253,29 @@ def joined(
     )
 
 
-def add_corpus(splits: Splits, cfg: TrainConfig) -> tuple[Splits, tuple[str, ...]]:
-    """MNIST's train and validation splits with cfg.corpus's images added to each (the same seeded
-    1/12 held out), and the class names the network then has."""
-    from rthdr.core.charsets import DIGITS
-    from rthdr.data.corpus import load, split_indices
+NO_IMAGES: Splits = (torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long)) * 2
+
+
+def load_corpus(cfg: TrainConfig) -> Corpus:
+    from rthdr.data.corpus import load
 
     path = Path(cfg.corpus or "")
     if not path.is_file():
         raise DataError(f"--corpus {path}: no such file; make one with `rthdr data corpus`")
-    corpus = load(path)
-    if corpus.classes[: len(DIGITS)] != DIGITS:
-        raise DataError(f"--corpus {path}: its classes must start with the digits (charset {corpus.charset})")
+    return load(path)
+
+
+def extends_mnist(corpus: Corpus) -> bool:
+    """A corpus whose classes start with MNIST's digits is trained with MNIST; another (the scripts
+    corpus: other scripts' digits) is trained on alone."""
+    return corpus.classes[: len(DIGITS)] == DIGITS
+
+
+def add_corpus(splits: Splits, corpus: Corpus, cfg: TrainConfig) -> tuple[Splits, tuple[str, ...]]:
+    """The train and validation splits (MNIST's, or NO_IMAGES) with the corpus's images added to
+    each (the same seeded 1/12 held out), and the class names the network then has."""
+    from rthdr.data.corpus import split_indices
+
     indices = split_indices(corpus, cfg.split_seed, cfg.val_fraction, cfg.limit)
     tqdm.write(
         f"--corpus: {len(indices[0])} training and {len(indices[1])} validation images, {len(corpus.classes)} classes"
@@ -305,12 +319,14 @@ def train(
     if teacher is not None:
         teacher.eval()
 
-    split = split_train_val(*load_mnist("train", data_dir), cfg)
-    classes: tuple[str, ...] = tuple(str(d) for d in range(10))
-    if cfg.corpus:
-        split, classes = add_corpus(split, cfg)
+    corpus = load_corpus(cfg) if cfg.corpus else None
+    with_mnist = corpus is None or extends_mnist(corpus)
+    split = split_train_val(*load_mnist("train", data_dir), cfg) if with_mnist else NO_IMAGES
+    classes: tuple[str, ...] = DIGITS
+    if corpus is not None:
+        split, classes = add_corpus(split, corpus, cfg)
     if cfg.emnist:
-        if cfg.corpus and classes != CHARACTER_CLASSES:
+        if corpus is not None and classes != CHARACTER_CLASSES:
             raise DataError("--emnist with --corpus needs an alphanumeric corpus: EMNIST has its 47 classes")
         inputs, labels, indices = emnist_inputs(cfg)
         split, classes = joined(split, inputs, labels, indices), CHARACTER_CLASSES

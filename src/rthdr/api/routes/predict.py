@@ -8,10 +8,10 @@ import numpy as np
 from fastapi import APIRouter, Request
 
 from rthdr.api.dependencies import (
-    CharactersDep,
     CharsetParam,
     ExplainParam,
     PredictorDep,
+    ReadersDep,
     SettingsDep,
 )
 from rthdr.api.inputs import REQUEST_BODY, read_image
@@ -35,7 +35,8 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
     "0 = background, or as raw image bytes with an image/* Content-Type. Any polarity, size or "
     "position of the digit works: the image goes through MNIST-style preprocessing first. `charset` "
     "chooses what is read: digits (the default; a letter or a scribble comes back uncertain, with reason "
-    "not_a_digit and what it looks like), letters or alphanumeric. With review "
+    "not_a_digit and what it looks like), letters, alphanumeric, or the digits of devanagari, "
+    "arabic-indic or persian (a model trained on fonts only). With review "
     "on (RTHDR_REVIEW), uncertain answers and an audit share are queued for people to check, and "
     "`review_id` names the item.",
     openapi_extra={**REQUEST_BODY, "parameters": [SKIP_HEADER]},
@@ -44,24 +45,25 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
 async def predict(
     request: Request,
     predictor: PredictorDep,
-    characters: CharactersDep,
+    readers: ReadersDep,
     settings: SettingsDep,
     explain: ExplainParam = False,
     charset: CharsetParam = DEFAULT_CHARSET,
 ) -> PredictResponse:
     started = time.perf_counter()
     digits = charset == DEFAULT_CHARSET
-    require_charset(charset, characters is not None)
+    reader = readers.for_charset(charset)
+    require_charset(charset, reader is not None)
     image = await read_image(request)
     prepared = prepare(image, settings.max_image_pixels)  # on the loop: see rthdr.api.batcher
     model_input = prepared.model_input[np.newaxis]
     inference_started = time.perf_counter()
     digit_outputs = await predictor.run(model_input) if digits else None
-    character_outputs = await characters.run(model_input) if characters else None
-    classes = characters.classifier.classes if characters else ()
+    character_outputs = await reader.run(model_input) if reader else None
+    classes = reader.classifier.classes if reader else ()
     (reading,) = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
-    answered_by = predictor.classifier if digits or characters is None else characters.classifier
+    answered_by = predictor.classifier if digits or reader is None else reader.classifier
     PREDICTIONS.labels(reading.character).inc()
     review_id = None
     if digits:  # the review queue holds digits: its corrections retrain the digit model

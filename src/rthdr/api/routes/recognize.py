@@ -8,11 +8,11 @@ import numpy as np
 from fastapi import APIRouter, Request
 
 from rthdr.api.dependencies import (
-    CharactersDep,
     CharsetParam,
     ExplainParam,
     LinesDep,
     PredictorDep,
+    ReadersDep,
     SettingsDep,
 )
 from rthdr.api.inputs import REQUEST_BODY, read_image
@@ -53,7 +53,7 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
 async def recognize(
     request: Request,
     predictor: PredictorDep,
-    characters: CharactersDep,
+    readers: ReadersDep,
     settings: SettingsDep,
     lines: LinesDep,
     explain: ExplainParam = False,
@@ -61,18 +61,19 @@ async def recognize(
 ) -> RecognizeResponse:
     started = time.perf_counter()
     digits = charset == DEFAULT_CHARSET
-    require_charset(charset, characters is not None)
+    reader = readers.for_charset(charset)
+    require_charset(charset, reader is not None)
     image = await read_image(request)
     # In the worker's recognizer process (rthdr.api.offload): the decoding and the cutting, by the
-    # digit model's scores for digits, by the character model's for a line of other characters.
+    # digit model's scores for digits, by the character (or script) model's for a line of others.
     prepared = await lines.prepare(image, charset, settings.max_image_pixels)
     inputs = np.stack([d.model_input for d in prepared.digits])
     inference_started = time.perf_counter()
     digit_outputs = await predictor.run(inputs) if digits else None
     # A number's digits are not checked by the character model: cut from photos, 1s and 0s look like
     # I and O to it (of 1,000 digits of validation numbers, 7.7 % came back not_a_digit, 32 % of the 1s).
-    character_outputs = await characters.run(inputs) if characters and not digits else None
-    classes = characters.classifier.classes if characters else ()
+    character_outputs = await reader.run(inputs) if reader and not digits else None
+    classes = reader.classifier.classes if reader else ()
     readings = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
     boxes, regions = prepared.original_boxes(), prepared.original_regions()
@@ -95,7 +96,7 @@ async def recognize(
     found = [r.character for r in readings]
     text = "".join(found) if digits else line_text(found, boxes)
     uncertain = any(r.uncertain for r in readings)
-    answered_by = predictor.classifier if digits or characters is None else characters.classifier
+    answered_by = predictor.classifier if digits or reader is None else reader.classifier
     review_id = None
     if digits:  # the review queue holds digits: its corrections retrain the digit model
         confidences = [r.confidence for r in readings]

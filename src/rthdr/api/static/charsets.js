@@ -10,6 +10,20 @@ export const CHARSETS = {
   digits: { what: "digit", prompt: "Draw a digit", one: "One digit" },
   letters: { what: "letter", prompt: "Draw a letter", one: "One letter" },
   alphanumeric: { what: "letter or digit", prompt: "Draw a letter or digit", one: "One character" },
+  // Other scripts' digits: the server's script model, trained on printed fonts only.
+  devanagari: {
+    what: "Devanagari digit",
+    prompt: "Draw a Devanagari digit, ० to ९",
+    one: "One digit",
+    script: true,
+  },
+  "arabic-indic": {
+    what: "Arabic-Indic digit",
+    prompt: "Draw an Arabic-Indic digit, ٠ to ٩",
+    one: "One digit",
+    script: true,
+  },
+  persian: { what: "Persian digit", prompt: "Draw a Persian digit, ۰ to ۹", one: "One digit", script: true },
 };
 
 /** A remembered or chosen value, or the default where it is none of them (an old or garbled one). */
@@ -17,7 +31,8 @@ export const charsetOr = (value) => (Object.hasOwn(CHARSETS, value) ? value : DE
 
 export const percent = (p) => `${(100 * p).toFixed(p >= 0.995 || p < 0.0005 ? 0 : 1)} %`;
 
-const isDigit = (c) => /^[0-9]$/.test(c);
+// Any script's digit (Unicode Nd): a 7, a ७, a ٧.
+const isDigit = (c) => /^\p{Nd}$/u.test(c);
 
 // "an" where the character's English name starts with a vowel sound: an A, an F, an h, an 8.
 const article = (c) => (/^[aefhilmnorsx8]$/i.test(c) ? "an" : "a");
@@ -65,8 +80,13 @@ export function doubt(r) {
         label: lookalike ? `${lookalike}, not a letter.` : "This does not look like a letter.",
         text: lookalike ? " To read digits too, choose Letters and digits above." : " Try writing a letter.",
       };
-    case "not_a_character":
-      return { label: "This does not look like a letter or digit.", text: " Try writing it more clearly." };
+    case "not_a_character": {
+      const what = CHARSETS[r.charset]?.script ? CHARSETS[r.charset].what : "letter or digit";
+      return {
+        label: `This does not look like ${/^[aeiou]/i.test(what) ? "an" : "a"} ${what}.`,
+        text: " Try writing it more clearly.",
+      };
+    }
     case "models_disagree":
       // The character model reads another digit (a 1 with a flag and a foot the digit model took
       // for a 7, say): name it, as the runner-up is named below.

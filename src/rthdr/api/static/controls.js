@@ -25,6 +25,7 @@ const DEVICE_NOTES = {
   ready: "Drawings are read in this browser, and so are uploaded pictures.",
   number: "Whole numbers are read on the server. On device reads one digit at a time.",
   letters: "Letters are read on the server. On device reads digits only.",
+  script: "Other scripts' digits are read on the server. On device reads 0-9 only.",
 };
 
 // Only the server has the character model, and only one-digit answers have a charset: /recognize
@@ -33,6 +34,9 @@ const CHARSET_NOTES = {
   digits: "",
   letters: "Capitals, and a b d e f g h n q r t; other small letters are read as capitals.",
   alphanumeric: "Digits and capitals, and a b d e f g h n q r t; other small letters are read as capitals.",
+  devanagari: "Learned from printed fonts only, not from handwriting: expect mistakes.",
+  "arabic-indic": "Learned from printed fonts only, not from handwriting: expect mistakes.",
+  persian: "Learned from printed fonts only, not from handwriting: expect mistakes.",
   number: "Whole numbers are read as digits.",
 };
 
@@ -85,7 +89,7 @@ function deviceNote() {
   if (device === "failed") return failure;
   if (device === "unavailable") return DEVICE_NOTES.unavailable;
   if (settings.mode === "number") return DEVICE_NOTES.number;
-  if (!deviceApplies()) return DEVICE_NOTES.letters;
+  if (!deviceApplies()) return CHARSETS[charset()].script ? DEVICE_NOTES.script : DEVICE_NOTES.letters;
   if (device !== "ready") return DEVICE_NOTES[device];
   const { name, bytes } = modelFile(); // say which model runs: the INT8 one may differ a little
   return `${DEVICE_NOTES.ready} Model: ${name}, ${Math.round(bytes / 1024)} kB.`;
