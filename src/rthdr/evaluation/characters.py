@@ -205,6 +205,31 @@ def evaluate_digits_mode(
     return report
 
 
+def training_facts(
+    run: Path, config: dict[str, Any], metrics: dict[str, Any], name: str, data: str
+) -> dict[str, Any]:
+    """A released run's card: how it was trained, and the commands that reproduce it."""
+    return {
+        "command": f"{train_command(run, config)}  &&  rthdr release {run.as_posix()} --name {name}",
+        "data": data,
+        "validation_size": metrics["val_size"],
+        "best_epoch": metrics["best_epoch"],
+        "train_seconds": metrics["train_seconds"],
+    }
+
+
+def calibration_facts(
+    temperature: float, fitted_on: int, raw: np.ndarray, calibrated_: np.ndarray, labels: np.ndarray
+) -> dict[str, Any]:
+    """A card's calibration: the temperature, what it was fitted on, and the held-out ECE before and after."""
+    return {
+        "temperature": temperature,
+        "fitted_on": f"the run's validation split ({fitted_on:,} images)",
+        "held_out_ece_before": round(expected_calibration_error(raw, labels), 4),
+        "held_out_ece_after": round(expected_calibration_error(calibrated_, labels), 4),
+    }
+
+
 def headline(figures: dict[str, Any]) -> tuple[float, float]:
     """The two accuracies a file is judged by: MNIST test digits, and all classes held out."""
     return figures["mnist_test_digits_accuracy"], figures["held_out"]["alphanumeric_accuracy"]
@@ -290,18 +315,11 @@ def release_characters(
         "classes": list(classes),
         "parameters": metrics["parameters"],
         "onnx_max_abs_diff": parity,
-        "training": {
-            "command": f"{train_command(run, config)}  &&  rthdr release {run.as_posix()} --name {name}",
-            "data": training_data(config, metrics["train_size"]),
-            "validation_size": metrics["val_size"],
-            "best_epoch": metrics["best_epoch"],
-            "train_seconds": metrics["train_seconds"],
-        },
+        "training": training_facts(run, config, metrics, name, training_data(config, metrics["train_size"])),
         "calibration": {
-            "temperature": temperature,
-            "fitted_on": f"the run's validation split ({len(validation[1]):,} images)",
-            "held_out_ece_before": round(expected_calibration_error(shown["raw_held"], held.labels), 4),
-            "held_out_ece_after": round(expected_calibration_error(held_calibrated, held.labels), 4),
+            **calibration_facts(
+                temperature, len(validation[1]), shown["raw_held"], held_calibrated, held.labels
+            ),
             "uncertain_below": UNCERTAIN_BELOW,
         },
         "held_out": {

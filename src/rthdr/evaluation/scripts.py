@@ -23,10 +23,16 @@ from rthdr.core.characters import read_character
 from rthdr.core.charsets import CHARSETS, NONE, SCRIPT_CHARSETS
 from rthdr.core.inference import Classifier, calibrated
 from rthdr.data import corpus as corpora
-from rthdr.evaluation.calibration import expected_calibration_error, fit_temperature, plot_reliability
-from rthdr.evaluation.characters import INT8_TOLERANCE, charset_figures, percent
+from rthdr.evaluation.calibration import fit_temperature, plot_reliability
+from rthdr.evaluation.characters import (
+    INT8_TOLERANCE,
+    calibration_facts,
+    charset_figures,
+    percent,
+    training_facts,
+)
 from rthdr.evaluation.edge import quantize_int8
-from rthdr.evaluation.modelcard import single_image_latencies_ms, train_command
+from rthdr.evaluation.modelcard import single_image_latencies_ms
 from rthdr.training.export import export_onnx
 from rthdr.training.model import load_checkpoint, save_checkpoint
 
@@ -114,21 +120,13 @@ def release_scripts(
         "classes": list(classes),
         "parameters": metrics["parameters"],
         "onnx_max_abs_diff": parity,
-        "training": {
-            "command": f"{train_command(run, config)}  &&  rthdr release {run.as_posix()} --name {name}",
-            "data": f"the generated corpus {config['corpus']} only: printed fonts of these scripts through "
+        "training": training_facts(
+            run, config, metrics, name,
+            f"the generated corpus {config['corpus']} only: printed fonts of these scripts through "
             f"handwriting-like augmentation ({metrics['train_size']:,} images), augmented again every epoch; "
             "no real handwriting of these scripts",
-            "validation_size": metrics["val_size"],
-            "best_epoch": metrics["best_epoch"],
-            "train_seconds": metrics["train_seconds"],
-        },
-        "calibration": {
-            "temperature": temperature,
-            "fitted_on": f"the run's validation split ({len(validation[1]):,} images)",
-            "held_out_ece_before": round(expected_calibration_error(raw_held, held.labels), 4),
-            "held_out_ece_after": round(expected_calibration_error(held_calibrated, held.labels), 4),
-        },
+        ),
+        "calibration": calibration_facts(temperature, len(validation[1]), raw_held, held_calibrated, held.labels),
         "held_out": {"families": list(held.family_names), "samples": len(held.labels), **held_out_figures(held_calibrated, held)},
         "files": {
             kind: {"held_out_accuracy": accuracy[kind], "single_image_latency_ms": latencies[kind]}
