@@ -69,6 +69,8 @@ def test_the_wheel_holds_the_served_models_and_the_page_but_no_training_weights(
         "charnet.card.json",
         "scriptnet.int8.onnx",
         "scriptnet.card.json",
+        "strokenet.onnx",
+        "strokenet.card.json",
     ):
         assert (package / "models" / name).is_file(), name
     assert not list(package.glob("models/*.pt"))

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  sourcesText,
   announcement,
   characterOf,
   charsetOr,
@@ -135,6 +136,21 @@ test("other scripts' digits: named as digits, and what a scribble is not", () =>
   const unsure = { ...scribble("devanagari"), reason: "low_confidence" };
   unsure.candidates.push({ character: "१", probability: 0.1 });
   assert.equal(doubt(unsure).text, " it could also be a १ (10.0 %). Try writing it more clearly.");
+});
+
+test("the sources of a fused answer, and none for one source", () => {
+  const fused = {
+    sources: {
+      image: { digit: 7, confidence: 0.98 },
+      strokes: { digit: 1, confidence: 0.6 },
+      fused: { digit: 7, confidence: 0.9 },
+      image_weight: 0.6,
+      image_sent: true,
+    },
+  };
+  assert.equal(sourcesText(fused), "Picture 7 (98.0 %), strokes 1 (60.0 %), weighed 0.6 : 0.4");
+  assert.equal(sourcesText({ sources: { ...fused.sources, strokes: null, fused: null } }), null);
+  assert.equal(sourcesText({}), null);
 });
 
 test("the two models disagree: the character model's digit is named", () => {

@@ -17,7 +17,7 @@ from rthdr.api.review_queue import ReviewQueue
 from rthdr.api.security import reviewer_of
 from rthdr.api.settings import Settings
 from rthdr.core.charsets import CHARSETS, SCRIPT_CHARSETS
-from rthdr.core.inference import Classifier
+from rthdr.core.inference import Classifier, StrokeClassifier
 from rthdr.review.store import ReviewError, ReviewStore
 
 REVIEW_OFF = "review is off: set RTHDR_REVIEW=on to queue answers for people to check"
@@ -49,6 +49,12 @@ class Readers:
 async def get_readers(request: Request) -> Readers:
     readers: Readers = request.app.state.readers
     return readers
+
+
+async def get_strokes(request: Request) -> StrokeClassifier | None:
+    """The stroke model, or None where the service has none (strokes are then only drawn)."""
+    strokes: StrokeClassifier | None = request.app.state.strokes
+    return strokes
 
 
 async def get_lines(request: Request) -> LinePreparer:
@@ -90,6 +96,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 ReadersDep = Annotated[Readers, Depends(get_readers)]
 LinesDep = Annotated[LinePreparer, Depends(get_lines)]
+StrokesDep = Annotated[StrokeClassifier | None, Depends(get_strokes)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 ReviewQueueDep = Annotated[ReviewQueue, Depends(get_review_queue)]
 ReviewStoreDep = Annotated[ReviewStore, Depends(get_review_store)]

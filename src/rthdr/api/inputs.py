@@ -1,7 +1,9 @@
-"""Reading one image from a request: multipart upload, JSON (data URL or pixels), or raw bytes."""
+"""Reading one drawing from a request: multipart upload, JSON (data URL or pixels, and/or pen
+strokes), or raw bytes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,6 +14,7 @@ from starlette.requests import Request
 from rthdr.api.schemas import ImageJSON
 from rthdr.core.decode import InputError
 from rthdr.core.pipeline import decode_data_url
+from rthdr.core.strokes import Strokes, parse_strokes
 
 RAW_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif")
 
@@ -48,26 +51,34 @@ def _describe(error: ValidationError) -> str:
     return "Invalid JSON body: " + "; ".join(parts)
 
 
-async def read_image(request: Request) -> bytes | np.ndarray:
-    """Image file bytes, or a (28, 28) pixel array from JSON. Raises InputError for bad input."""
+@dataclass(frozen=True)
+class Drawing:
+    """What a request sent: an image (file bytes, or a (28, 28) pixel array), its strokes, or both."""
+
+    image: bytes | np.ndarray | None
+    strokes: Strokes | None
+
+
+async def read_drawing(request: Request) -> Drawing:
+    """The image and/or the strokes a request sent. Raises InputError for bad input."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         async with request.form(max_files=1, max_fields=10) as form:
             upload = form.get("image")
             if not isinstance(upload, UploadFile):
                 raise InputError("missing_image", "The form needs a file field named 'image'.")
-            return await upload.read()
+            return Drawing(await upload.read(), None)
     if content_type == "application/json":
         try:
             body = ImageJSON.model_validate_json(await request.body())
         except ValidationError as exc:
             raise InputError("invalid_request", _describe(exc)) from exc
+        strokes = None if body.strokes is None else parse_strokes(body.strokes)
         if body.pixels is not None:
-            return np.asarray(body.pixels, dtype=np.float32)
-        assert body.image is not None
-        return decode_data_url(body.image)
+            return Drawing(np.asarray(body.pixels, dtype=np.float32), strokes)
+        return Drawing(None if body.image is None else decode_data_url(body.image), strokes)
     if content_type in RAW_IMAGE_TYPES:
-        return await request.body()
+        return Drawing(await request.body(), None)
     raise InputError(
         "unsupported_media_type",
         f"Content-Type {content_type or '(none)'} is not accepted: send multipart/form-data with a file "

@@ -26,7 +26,7 @@ from rthdr.api.review_queue import ReviewQueue, open_store
 from rthdr.api.routes import corrections, health, predict, recognize, reviews
 from rthdr.api.security import RateLimiter, SecurityHeadersMiddleware, accepted_keys, guard_api
 from rthdr.api.settings import Settings, get_settings
-from rthdr.core.inference import Classifier, OneDigitCheck
+from rthdr.core.inference import Classifier, OneDigitCheck, StrokeClassifier
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for path in (settings.character_model, settings.script_model)
         )
         app.state.readers = Readers(characters, scripts)
+        app.state.strokes = StrokeClassifier.if_present(settings.stroke_model, settings.onnx_threads)
         app.state.lines = LinePreparer(
             Models(
                 classifier,

@@ -12,13 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rthdr.core.explain import Heatmap
 from rthdr.core.inference import UNCERTAIN_BELOW, Classifier
+from rthdr.core.strokes import MAX_POINTS, MAX_STROKES
 from rthdr.review.store import Item
 
 PixelRow = Annotated[list[Annotated[float, Field(ge=0, le=255)]], Field(min_length=28, max_length=28)]
 
 
 class ImageJSON(BaseModel):
-    """One image as JSON: a data URL (what canvas.toDataURL() gives) or 28x28 MNIST-style pixels."""
+    """One drawing as JSON: a data URL (what canvas.toDataURL() gives) or 28x28 MNIST-style pixels,
+    and/or its pen strokes (rthdr.core.strokes checks them)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -30,11 +32,20 @@ class ImageJSON(BaseModel):
     pixels: Annotated[list[PixelRow], Field(min_length=28, max_length=28)] | None = Field(
         None, description="28 rows of 28 grey levels 0-255, 0 = background (MNIST's convention)"
     )
+    strokes: list[Any] | None = Field(
+        None,
+        description=f"the pen strokes, in drawing order: each a list of [x, y] or [x, y, t_ms] points in canvas "
+        f"pixels (y down, any scale); at most {MAX_STROKES} strokes and {MAX_POINTS} points. Alone, or with "
+        "`image` or `pixels` of the same drawing",
+        examples=[[[[40, 30], [120, 30], [70, 130]]]],
+    )
 
     @model_validator(mode="after")
-    def exactly_one(self) -> ImageJSON:
-        if (self.image is None) == (self.pixels is None):
-            raise ValueError("give exactly one of 'image' (a data URL) or 'pixels' (28x28 values)")
+    def one_picture(self) -> ImageJSON:
+        if self.image is not None and self.pixels is not None:
+            raise ValueError("give one of 'image' (a data URL) or 'pixels' (28x28 values), not both")
+        if self.image is None and self.pixels is None and self.strokes is None:
+            raise ValueError("give 'image' (a data URL), 'pixels' (28x28 values) or 'strokes'")
         return self
 
 
@@ -99,6 +110,27 @@ REGION = (
 Reason = Literal["low_confidence", "not_a_digit", "not_a_letter", "not_a_character", "models_disagree"]
 
 
+class SourceReading(BaseModel):
+    digit: int = Field(ge=0, le=9)
+    confidence: float = Field(ge=0, le=1)
+
+
+class Sources(BaseModel):
+    """What each source said, where strokes came with the drawing (charset digits)."""
+
+    image: SourceReading = Field(
+        description="the image model: on the image sent, or on the strokes drawn as a picture"
+    )
+    strokes: SourceReading | None = Field(
+        None, description="the stroke model; null where the service has none"
+    )
+    fused: SourceReading | None = Field(None, description="the two combined: the answer above")
+    image_weight: float | None = Field(
+        None, description="the image model's share of the fused log-probabilities (chosen on validation)"
+    )
+    image_sent: bool = Field(description="whether an image came with the strokes (else they were drawn)")
+
+
 class PredictResponse(BaseModel):
     charset: str = Field(description="what was read: digits, letters or alphanumeric")
     character: str = Field(
@@ -130,6 +162,9 @@ class PredictResponse(BaseModel):
     model: ModelRef
     timing_ms: Timing
     review_id: int | None = Field(None, description=REVIEW_ID)
+    sources: Sources | None = Field(
+        None, description="with strokes, in charset digits: each source's reading"
+    )
 
 
 class DigitReading(Prediction):
@@ -165,6 +200,12 @@ class RecognizeResponse(BaseModel):
     characters: list[CharacterItem] = Field(description="each character read, as /api/v1/predict answers one")
     digits: list[DigitReading] | None = Field(None, description="charset=digits: each digit, as before")
     uncertain: bool = Field(description="true when any character is uncertain")
+    segmented_by: Literal["image", "strokes"] = Field(
+        "image",
+        description="how the characters were found: cut from the image, or grouped from the pen strokes by the "
+        "order they were drawn in (boxes then in the strokes' coordinates; digits read from strokes and "
+        "drawing fused)",
+    )
     model: ModelRef
     timing_ms: Timing
     review_id: int | None = Field(None, description=REVIEW_ID)

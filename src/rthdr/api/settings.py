@@ -16,6 +16,7 @@ from rthdr.core.inference import (
     DEFAULT_MODEL,
     DEFAULT_ONE_DIGIT_CHECK,
     DEFAULT_SCRIPT_MODEL,
+    DEFAULT_STROKE_MODEL,
 )
 
 CommaList = Annotated[list[str], NoDecode]  # read from the environment as "a,b,c", not JSON
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
         DEFAULT_CHARACTER_MODEL,
         description="ONNX character model for charset=letters and alphanumeric, and for telling a digit from "
         "a letter or a scribble; without it only charset=digits is served, unchecked",
+    )
+    stroke_model: Path = Field(
+        DEFAULT_STROKE_MODEL,
+        description="ONNX stroke model: digits sent with their pen strokes are read from the strokes too, "
+        "fused with the image; without it strokes are only drawn as a picture for the image model",
     )
     script_model: Path = Field(
         DEFAULT_SCRIPT_MODEL,

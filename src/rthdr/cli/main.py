@@ -22,6 +22,7 @@ from rthdr.cli import (
     serve,
     train,
     train_onedigit,
+    train_strokes,
 )
 from rthdr.cli.common import HelpFormatter
 from rthdr.core.errors import InputError, ModelError
@@ -36,6 +37,7 @@ COMMANDS = (
     batch,
     reviews,
     train_onedigit,
+    train_strokes,
     release,
     calibrate,
     compare,

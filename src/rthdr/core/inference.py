@@ -38,6 +38,9 @@ DEFAULT_CHARACTER_MODEL = FLOAT_MODEL.with_name("charnet.onnx")
 # The script model: the digits of Devanagari, Arabic-Indic and Persian, and `none`. Trained on
 # fonts only (docs/characters.md). Served in INT8, which `rthdr release` kept: as accurate held out.
 DEFAULT_SCRIPT_MODEL = FLOAT_MODEL.with_name("scriptnet.int8.onnx")
+# The stroke model: a digit from its pen strokes (rthdr.core.strokes), and its card with the weight
+# that fuses it with the image model (rthdr.training.strokes trains it, `rthdr train-strokes`).
+DEFAULT_STROKE_MODEL = FLOAT_MODEL.with_name("strokenet.onnx")
 # The one-digit check that number reading scores its cuts with (rthdr.training.onedigit trains it).
 DEFAULT_ONE_DIGIT_CHECK = FLOAT_MODEL.with_name("onedigit.onnx")
 # ONNX Runtime rewrites that slow our graphs down. QDQ propagation moves the INT8 model's first
@@ -130,6 +133,47 @@ class OneDigitCheck:
         """(N, 28, 28) float32 in [0, 1] -> (N,) probabilities."""
         (probability,) = self.session.run(None, {self.input_name: as_batch(images)})
         return probability.reshape(-1)
+
+
+class StrokeClassifier:
+    """P(digit) from a drawing's stroke features (rthdr.core.strokes.features), and the weight its
+    card gives the image model's log-probabilities when the two are fused."""
+
+    def __init__(self, path: str | Path = DEFAULT_STROKE_MODEL, threads: int = 1) -> None:
+        self.path = Path(path)
+        fix = "train it with `rthdr train-strokes`, or set RTHDR_STROKE_MODEL"
+        self.session, self.input_name = _session(self.path, threads, "stroke model", fix)
+        card_path = self.path.with_name(f"{network_name(self.path)}.card.json")
+        self.card: dict[str, Any] = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        self.image_weight = float(self.card.get("fusion", {}).get("image_weight", 0.5))
+
+    @classmethod
+    def if_present(cls, path: str | Path = DEFAULT_STROKE_MODEL, threads: int = 1) -> StrokeClassifier | None:
+        return cls(path, threads) if Path(path).is_file() else None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @cached_property
+    def version(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
+
+    def __call__(self, strokes: np.ndarray) -> np.ndarray:
+        """(N, CHANNELS, STEPS) float32 -> (N, 10) probabilities."""
+        (probabilities,) = self.session.run(
+            None, {self.input_name: np.ascontiguousarray(strokes, np.float32)}
+        )
+        return probabilities
+
+
+def fuse(image: np.ndarray, strokes: np.ndarray, image_weight: float) -> np.ndarray:
+    """Late fusion: probabilities proportional to image^w * strokes^(1-w), row by row."""
+    logits = image_weight * np.log(np.clip(image, 1e-12, None)) + (1 - image_weight) * np.log(
+        np.clip(strokes, 1e-12, None)
+    )
+    fused = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return fused / fused.sum(axis=-1, keepdims=True)
 
 
 def network_name(path: Path) -> str:

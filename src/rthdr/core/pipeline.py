@@ -18,6 +18,7 @@ from rthdr.core.inference import Classifier, Prediction, shipped_classifier
 from rthdr.core.preprocess import Square, to_model_input
 from rthdr.core.segment import Classify, Digit, OneDigit, segment
 from rthdr.core.segment_params import DEFAULTS, SegmentParams
+from rthdr.core.strokes import Group, Strokes, group_characters, placement, render
 
 ImageSource = bytes | str | Path | np.ndarray  # file bytes, a file's path, or pixels (0 = background)
 
@@ -53,6 +54,34 @@ def _prepare_pixels(pixels: np.ndarray) -> Prepared:
     start = time.perf_counter()
     model_input, square = to_model_input(pixels, dark_ink=False)
     return Prepared(model_input, square, 0.0, (time.perf_counter() - start) * 1000)
+
+
+def prepare_strokes(strokes: Strokes) -> Prepared:
+    """Pen strokes drawn as a picture (rthdr.core.strokes.render), -> the model input; the region is
+    in the strokes' own coordinates."""
+    start = time.perf_counter()
+    page = render(strokes)
+    drawn = time.perf_counter()
+    model_input, (x, y, side) = to_model_input(page)
+    scale, (dx, dy) = placement(strokes)
+    region = ((x - dx) / scale, (y - dy) / scale, side / scale)
+    return Prepared(model_input, region, (drawn - start) * 1000, (time.perf_counter() - drawn) * 1000)
+
+
+def prepare_stroke_number(strokes: Strokes) -> tuple[PreparedNumber, list[Group]]:
+    """A number's strokes grouped into characters by the order they were drawn in
+    (rthdr.core.strokes.group_characters), each group drawn and preprocessed: no cut is guessed.
+    Boxes are in the strokes' own coordinates; so are the groups, left to right."""
+    start = time.perf_counter()
+    groups = group_characters(strokes)
+    digits = []
+    for group in groups:
+        part = [strokes[i] for i in group.strokes]
+        prepared = prepare_strokes(part)
+        x, y, w, h = group.box
+        box = (round(x), round(y), max(1, round(w)), max(1, round(h)))
+        digits.append(Digit(box, prepared.model_input, prepared.region))
+    return PreparedNumber(digits, 1.0, 0.0, (time.perf_counter() - start) * 1000), groups
 
 
 def prepare(image: bytes | np.ndarray, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:

@@ -181,3 +181,13 @@ class OneDigitConfig:
     touching: float = setting(0.6, "share of the gaps between digits closed (touching pairs)")
     seed: int = setting(0, "random seed")
     threads: int = setting(0, "CPU threads for PyTorch (0 = all)")
+
+
+@dataclass
+class StrokeConfig:
+    """How rthdr.training.strokes trains the stroke model (train_strokes' keywords)."""
+
+    epochs: int = setting(15, "training epochs")
+    limit: int | None = setting(None, "use only this many MNIST training digits (a smoke run)")
+    seed: int = setting(0, "random seed")
+    threads: int = setting(0, "CPU threads for PyTorch (0 = all)")

@@ -46,34 +46,41 @@ def export_onnx(model: Model, path: str | Path, opset: int = 17) -> float:
     return export_graph(ServingGraph(model.eval()), path, OUTPUT_NAMES, opset)
 
 
-def export_graph(graph: nn.Module, path: str | Path, output_names: Sequence[str], opset: int = 17) -> float:
-    """Write `graph` (INPUT_NAME, a (N, 1, 28, 28) batch, to one tensor per output name) as ONNX with a
-    dynamic batch axis, run the ONNX checker, and return the max abs difference of ONNX Runtime's
+def export_graph(
+    graph: nn.Module,
+    path: str | Path,
+    output_names: Sequence[str],
+    opset: int = 17,
+    input_shape: tuple[int, ...] = (1, 28, 28),
+    input_name: str = INPUT_NAME,
+) -> float:
+    """Write `graph` (`input_name`, a (N, *input_shape) batch, to one tensor per output name) as ONNX
+    with a dynamic batch axis, run the ONNX checker, and return the max abs difference of ONNX Runtime's
     answers from PyTorch's on another batch: an export that differs by more than PARITY_TOLERANCE
     raises rather than ship. Every network rthdr serves is exported here, so each is verified alike."""
     import onnx
     import onnxruntime as ort
 
     graph.eval()
-    example = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    example = torch.rand(4, *input_shape, generator=torch.Generator().manual_seed(0))
     torch.onnx.export(
         graph,
         (example,),
         str(path),
-        input_names=[INPUT_NAME],
+        input_names=[input_name],
         output_names=list(output_names),
-        dynamic_axes={INPUT_NAME: {0: "batch"}, **{name: {0: "batch"} for name in output_names}},
+        dynamic_axes={input_name: {0: "batch"}, **{name: {0: "batch"} for name in output_names}},
         opset_version=opset,
         dynamo=False,
     )
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    batch = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    batch = torch.rand(16, *input_shape, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         outputs = graph(batch)
     expected = [outputs] if isinstance(outputs, torch.Tensor) else list(outputs)
-    actual = session.run(list(output_names), {INPUT_NAME: batch.numpy()})
+    actual = session.run(list(output_names), {input_name: batch.numpy()})
     difference = max(float(np.abs(a - e.numpy()).max()) for a, e in zip(actual, expected, strict=True))
     if difference > PARITY_TOLERANCE:
         raise RuntimeError(f"ONNX export of {path} differs from PyTorch by {difference:.2e}")

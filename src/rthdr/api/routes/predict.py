@@ -13,15 +13,27 @@ from rthdr.api.dependencies import (
     PredictorDep,
     ReadersDep,
     SettingsDep,
+    StrokesDep,
 )
-from rthdr.api.inputs import REQUEST_BODY, read_image
+from rthdr.api.inputs import REQUEST_BODY, Drawing, read_drawing
 from rthdr.api.metrics import PREDICTIONS
 from rthdr.api.review_queue import SKIP_HEADER, queue_answer
-from rthdr.api.schemas import Candidate, HeatmapOut, ModelRef, PredictResponse, Timing, error_responses
+from rthdr.api.schemas import (
+    Candidate,
+    HeatmapOut,
+    ModelRef,
+    PredictResponse,
+    SourceReading,
+    Sources,
+    Timing,
+    error_responses,
+)
 from rthdr.core.characters import read_characters, require_charset
 from rthdr.core.charsets import DEFAULT_CHARSET
 from rthdr.core.explain import explain as heatmap
-from rthdr.core.pipeline import png_data_url, prepare
+from rthdr.core.inference import StrokeClassifier, fuse
+from rthdr.core.pipeline import png_data_url, prepare, prepare_strokes
+from rthdr.core.strokes import features, render
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
 
@@ -36,7 +48,9 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
     "position of the digit works: the image goes through MNIST-style preprocessing first. `charset` "
     "chooses what is read: digits (the default; a letter or a scribble comes back uncertain, with reason "
     "not_a_digit and what it looks like), letters, alphanumeric, or the digits of devanagari, "
-    "arabic-indic or persian (a model trained on fonts only). With review "
+    "arabic-indic or persian (a model trained on fonts only). JSON may carry the drawing's pen `strokes`, "
+    "alone or with its image: digits are then read from both, fused, and `sources` says what each said. "
+    "With review "
     "on (RTHDR_REVIEW), uncertain answers and an audit share are queued for people to check, and "
     "`review_id` names the item.",
     openapi_extra={**REQUEST_BODY, "parameters": [SKIP_HEADER]},
@@ -47,6 +61,7 @@ async def predict(
     predictor: PredictorDep,
     readers: ReadersDep,
     settings: SettingsDep,
+    stroke_model: StrokesDep,
     explain: ExplainParam = False,
     charset: CharsetParam = DEFAULT_CHARSET,
 ) -> PredictResponse:
@@ -54,11 +69,20 @@ async def predict(
     digits = charset == DEFAULT_CHARSET
     reader = readers.for_charset(charset)
     require_charset(charset, reader is not None)
-    image = await read_image(request)
-    prepared = prepare(image, settings.max_image_pixels)  # on the loop: see rthdr.api.batcher
+    drawing = await read_drawing(request)
+    # on the loop: see rthdr.api.batcher
+    if drawing.image is not None:
+        image: bytes | np.ndarray = drawing.image
+        prepared = prepare(image, settings.max_image_pixels)
+    else:
+        assert drawing.strokes is not None
+        image, prepared = render(drawing.strokes), prepare_strokes(drawing.strokes)
     model_input = prepared.model_input[np.newaxis]
     inference_started = time.perf_counter()
     digit_outputs = await predictor.run(model_input) if digits else None
+    sources = None
+    if digit_outputs is not None and drawing.strokes is not None:
+        digit_outputs, sources = with_strokes(digit_outputs, drawing, stroke_model)
     character_outputs = await reader.run(model_input) if reader else None
     classes = reader.classifier.classes if reader else ()
     (reading,) = read_characters(charset, digit_outputs, character_outputs, classes)
@@ -92,4 +116,31 @@ async def predict(
         model=ModelRef.of(answered_by),
         timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),
         review_id=review_id,
+        sources=sources,
+    )
+
+
+def with_strokes(
+    outputs: tuple[np.ndarray, np.ndarray], drawing: Drawing, model: StrokeClassifier | None
+) -> tuple[tuple[np.ndarray, np.ndarray], Sources]:
+    """The image model's outputs fused with the stroke model's reading of the strokes (the class maps
+    stay the image model's: the explanation is of the picture), and what each source said."""
+    assert drawing.strokes is not None
+    image_p, cams = outputs
+
+    def said(probabilities: np.ndarray) -> SourceReading:
+        digit = int(probabilities[0].argmax())
+        return SourceReading(digit=digit, confidence=float(probabilities[0, digit]))
+
+    image_sent = drawing.image is not None
+    if model is None:
+        return outputs, Sources(image=said(image_p), image_sent=image_sent)
+    stroke_p = model(features(drawing.strokes)[np.newaxis])
+    fused = fuse(image_p, stroke_p, model.image_weight)
+    return (fused, cams), Sources(
+        image=said(image_p),
+        strokes=said(stroke_p),
+        fused=said(fused),
+        image_weight=model.image_weight,
+        image_sent=image_sent,
     )

@@ -54,20 +54,22 @@ function endpoint(mode, explain, charset) {
 }
 
 /**
- * Recognise a canvas export (JSON {"image": "data:image/png;base64,..."}) or an uploaded file
- * (multipart, field "image"). An `interim` answer (asked for while a stroke is still being drawn)
- * is kept out of the server's review queue: a half-drawn digit is no one's mistake.
+ * Recognise a canvas export (JSON {"image": "data:image/png;base64,...", "strokes": [...]}: the
+ * picture and the pen's path, which the server fuses) or an uploaded file (multipart, field
+ * "image"). An `interim` answer (asked for while a stroke is still being drawn) is kept out of the
+ * server's review queue: a half-drawn digit is no one's mistake.
  * @param {string | File} image
  * @param {{mode: "digit" | "number", charset?: string, explain: boolean, interim?: boolean}} options
+ * @param {number[][][]} [strokes] the drawing's strokes, in the image's pixels
  */
-export function recogniseImage(image, { mode, charset, explain, interim = false }, signal) {
+export function recogniseImage(image, { mode, charset, explain, interim = false }, signal, strokes) {
   const headers = interim ? { "X-Review": "skip" } : {};
   const url = endpoint(mode, explain, charset);
   if (typeof image === "string") {
     return requestJSON(url, {
       method: "POST",
       headers: { ...headers, "Content-Type": "application/json" },
-      body: JSON.stringify({ image }),
+      body: JSON.stringify(strokes ? { image, strokes } : { image }),
       signal,
     });
   }

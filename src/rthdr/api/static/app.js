@@ -123,7 +123,12 @@ async function readDrawing(signal, interim) {
   const part = pad.inkedPart();
   const { data, roundTripMs } = useDevice()
     ? { data: await predictCanvas(part.canvas, { explain: settings.explain }) }
-    : await recogniseImage(part.canvas.toDataURL("image/png"), { ...settings, interim }, signal);
+    : await recogniseImage(
+        part.canvas.toDataURL("image/png"),
+        { ...settings, interim },
+        signal,
+        pad.strokesFrom(part.x, part.y),
+      );
   if (!data) throw new ApiError("no_digit_found", prompt());
   return { data: onPad(data, part), roundTripMs };
 }
@@ -167,6 +172,9 @@ function throttleDuringStroke() {
 const pad = new DrawingPad($("canvas"), {
   onStrokeStart: () => {
     clearUpload(); // the drawing is now what the result is about
+    // A request still waiting for the last stroke to settle would go out mid-stroke, unmarked: the
+    // stroke begun now makes its own when it ends.
+    clearTimeout(debounceTimer);
     lastSent = performance.now(); // the first throttled update comes one period into the stroke
   },
   onStrokeMove: throttleDuringStroke,

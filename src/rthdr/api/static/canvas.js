@@ -147,6 +147,15 @@ export class DrawingPad {
   }
 
   /**
+   * The strokes as the API takes them ({"strokes": [[[x, y], ...], ...]}), in the pixels of the inked
+   * part that starts at (x, y), to a tenth of a pixel: what the server reads the pen's path from.
+   */
+  strokesFrom(x, y) {
+    const tenth = (v) => Math.round(v * 10) / 10;
+    return this.strokes.map((stroke) => stroke.map(([px, py]) => [tenth(px - x), tenth(py - y)]));
+  }
+
+  /**
    * The inked part of the drawing (inkBounds) on a canvas of its own at the pad's logical size,
    * white paper included (the model expects ink on paper), and where that part lies on the pad.
    * This is what gets recognised, on the server or on device: the rest of the pad is blank paper,

@@ -105,6 +105,18 @@ export function doubt(r) {
   }
 }
 
+/**
+ * What each source said, where the answer fused the picture with the pen's strokes: "Picture 7
+ * (98 %), strokes 7 (95 %), weighed 0.6 : 0.4". Null where only one source answered.
+ */
+export function sourcesText(r) {
+  const s = r.sources;
+  if (!s?.strokes || !s.fused) return null;
+  const one = (name, x) => `${name} ${x.digit} (${percent(x.confidence)})`;
+  const weight = s.image_weight;
+  return `${one("Picture", s.image)}, ${one("strokes", s.strokes)}, weighed ${weight} : ${Math.round((1 - weight) * 100) / 100}`;
+}
+
 /** What the status line says for screen readers: the answer, its confidence and any doubt. */
 export function announcement(r) {
   const said = `Predicted ${characterOf(r)}, ${percent(r.confidence)} confidence`;

@@ -1,7 +1,15 @@
 // Rendering the result panel. These functions only write to the DOM: no requests, no drawing state.
 // The panel's data-state ("idle" | "busy" | "result" | "error") drives the styling and lets tests wait.
 
-import { announcement, characterOf, chartOf, DEFAULT_CHARSET, doubt, percent } from "./charsets.js";
+import {
+  announcement,
+  characterOf,
+  chartOf,
+  DEFAULT_CHARSET,
+  doubt,
+  percent,
+  sourcesText,
+} from "./charsets.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -10,6 +18,7 @@ const el = {
   digit: $("result-digit"),
   confidence: $("result-confidence"),
   uncertain: $("uncertain"),
+  sources: $("sources"),
   status: $("status"),
   bars: $("probabilities"),
   chartTitle: $("probabilities-title"),
@@ -93,6 +102,8 @@ function resetAnswer() {
   el.confidence.textContent = "";
   el.uncertain.hidden = true;
   el.uncertain.textContent = "";
+  el.sources.hidden = true;
+  el.sources.textContent = "";
   el.preprocessed.hidden = true;
   el.preprocessed.removeAttribute("src");
   el.explanation.hidden = true;
@@ -142,6 +153,9 @@ export function showResult(r, roundTripMs) {
     label.textContent = why.label;
     el.uncertain.replaceChildren(label, why.text);
   }
+  const said = sourcesText(r);
+  el.sources.hidden = !said;
+  el.sources.textContent = said ?? "";
   setBars(chartOf(r), character, r.probabilities ? "digits" : "candidates");
   el.preprocessed.src = r.preprocessed;
   el.preprocessed.hidden = false;
