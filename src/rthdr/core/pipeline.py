@@ -56,16 +56,16 @@ def _prepare_pixels(pixels: np.ndarray) -> Prepared:
     return Prepared(model_input, square, 0.0, (time.perf_counter() - start) * 1000)
 
 
-def prepare_strokes(strokes: Strokes) -> Prepared:
-    """Pen strokes drawn as a picture (rthdr.core.strokes.render), -> the model input; the region is
-    in the strokes' own coordinates."""
+def prepare_strokes(strokes: Strokes) -> tuple[Prepared, np.ndarray]:
+    """Pen strokes drawn as a picture (rthdr.core.strokes.render) -> the model input, its region in
+    the strokes' own coordinates; and the picture, for whatever keeps one (the review queue)."""
     start = time.perf_counter()
     page = render(strokes)
     drawn = time.perf_counter()
     model_input, (x, y, side) = to_model_input(page)
     scale, (dx, dy) = placement(strokes)
     region = ((x - dx) / scale, (y - dy) / scale, side / scale)
-    return Prepared(model_input, region, (drawn - start) * 1000, (time.perf_counter() - drawn) * 1000)
+    return Prepared(model_input, region, (drawn - start) * 1000, (time.perf_counter() - drawn) * 1000), page
 
 
 def prepare_stroke_number(strokes: Strokes) -> tuple[PreparedNumber, list[Group]]:
@@ -77,7 +77,7 @@ def prepare_stroke_number(strokes: Strokes) -> tuple[PreparedNumber, list[Group]
     digits = []
     for group in groups:
         part = [strokes[i] for i in group.strokes]
-        prepared = prepare_strokes(part)
+        prepared, _ = prepare_strokes(part)
         x, y, w, h = group.box
         box = (round(x), round(y), max(1, round(w)), max(1, round(h)))
         digits.append(Digit(box, prepared.model_input, prepared.region))

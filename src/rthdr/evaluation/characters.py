@@ -27,7 +27,6 @@ from rthdr.core.preprocess import preprocess_all
 from rthdr.data import corpus as corpora
 from rthdr.data.mnist import load_mnist
 from rthdr.evaluation.calibration import (
-    expected_calibration_error,
     fit_temperature,
     plot_reliability,
     plot_roc,
@@ -35,7 +34,12 @@ from rthdr.evaluation.calibration import (
     threshold_for_false_positive_rate,
 )
 from rthdr.evaluation.edge import calibration_images, quantize_int8
-from rthdr.evaluation.modelcard import held_out_inputs, single_image_latencies_ms, train_command
+from rthdr.evaluation.modelcard import (
+    calibration_facts,
+    held_out_inputs,
+    single_image_latencies_ms,
+    training_facts,
+)
 from rthdr.training.config import TrainConfig
 from rthdr.training.export import export_onnx
 from rthdr.training.model import load_checkpoint, save_checkpoint
@@ -203,31 +207,6 @@ def evaluate_digits_mode(
             }
         report[name] = figures
     return report
-
-
-def training_facts(
-    run: Path, config: dict[str, Any], metrics: dict[str, Any], name: str, data: str
-) -> dict[str, Any]:
-    """A released run's card: how it was trained, and the commands that reproduce it."""
-    return {
-        "command": f"{train_command(run, config)}  &&  rthdr release {run.as_posix()} --name {name}",
-        "data": data,
-        "validation_size": metrics["val_size"],
-        "best_epoch": metrics["best_epoch"],
-        "train_seconds": metrics["train_seconds"],
-    }
-
-
-def calibration_facts(
-    temperature: float, fitted_on: int, raw: np.ndarray, calibrated_: np.ndarray, labels: np.ndarray
-) -> dict[str, Any]:
-    """A card's calibration: the temperature, what it was fitted on, and the held-out ECE before and after."""
-    return {
-        "temperature": temperature,
-        "fitted_on": f"the run's validation split ({fitted_on:,} images)",
-        "held_out_ece_before": round(expected_calibration_error(raw, labels), 4),
-        "held_out_ece_after": round(expected_calibration_error(calibrated_, labels), 4),
-    }
 
 
 def headline(figures: dict[str, Any]) -> tuple[float, float]:

@@ -53,6 +53,33 @@ def train_command(run_dir: Path, config: dict[str, Any]) -> str:
     return shlex.join(words)
 
 
+def training_facts(
+    run: Path, config: dict[str, Any], metrics: dict[str, Any], name: str, data: str
+) -> dict[str, Any]:
+    """A released run's card: how it was trained, and the commands that reproduce it."""
+    return {
+        "command": f"{train_command(run, config)}  &&  rthdr release {run.as_posix()} --name {name}",
+        "data": data,
+        "validation_size": metrics["val_size"],
+        "best_epoch": metrics["best_epoch"],
+        "train_seconds": metrics["train_seconds"],
+    }
+
+
+def calibration_facts(
+    temperature: float, fitted_on: int, raw: np.ndarray, calibrated_: np.ndarray, labels: np.ndarray
+) -> dict[str, Any]:
+    """A card's calibration: the temperature, what it was fitted on, and the held-out ECE before and after."""
+    from rthdr.evaluation.calibration import expected_calibration_error  # matplotlib: only when asked
+
+    return {
+        "temperature": temperature,
+        "fitted_on": f"the run's validation split ({fitted_on:,} images)",
+        "held_out_ece_before": round(expected_calibration_error(raw, labels), 4),
+        "held_out_ece_after": round(expected_calibration_error(calibrated_, labels), 4),
+    }
+
+
 def release_command(run_dirs: list[Path], name: str) -> str:
     """The `rthdr release` line that ships the runs under this name; a model under another name than
     the shipped one's (a variant, a test) is not held to the shipped model's accuracy bar."""

@@ -24,15 +24,9 @@ from rthdr.core.charsets import CHARSETS, NONE, SCRIPT_CHARSETS
 from rthdr.core.inference import Classifier, calibrated
 from rthdr.data import corpus as corpora
 from rthdr.evaluation.calibration import fit_temperature, plot_reliability
-from rthdr.evaluation.characters import (
-    INT8_TOLERANCE,
-    calibration_facts,
-    charset_figures,
-    percent,
-    training_facts,
-)
+from rthdr.evaluation.characters import INT8_TOLERANCE, charset_figures, percent
 from rthdr.evaluation.edge import quantize_int8
-from rthdr.evaluation.modelcard import single_image_latencies_ms
+from rthdr.evaluation.modelcard import calibration_facts, single_image_latencies_ms, training_facts
 from rthdr.training.export import export_onnx
 from rthdr.training.model import load_checkpoint, save_checkpoint
 

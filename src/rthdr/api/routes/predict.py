@@ -33,7 +33,7 @@ from rthdr.core.charsets import DEFAULT_CHARSET
 from rthdr.core.explain import explain as heatmap
 from rthdr.core.inference import StrokeClassifier, fuse
 from rthdr.core.pipeline import png_data_url, prepare, prepare_strokes
-from rthdr.core.strokes import features, render
+from rthdr.core.strokes import features
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
 
@@ -76,7 +76,7 @@ async def predict(
         prepared = prepare(image, settings.max_image_pixels)
     else:
         assert drawing.strokes is not None
-        image, prepared = render(drawing.strokes), prepare_strokes(drawing.strokes)
+        prepared, image = prepare_strokes(drawing.strokes)
     model_input = prepared.model_input[np.newaxis]
     inference_started = time.perf_counter()
     digit_outputs = await predictor.run(model_input) if digits else None
