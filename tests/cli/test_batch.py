@@ -112,3 +112,31 @@ def test_the_ray_address_comes_from_the_flag_or_ray_address(monkeypatch: pytest.
     assert build_parser().parse_args(["batch", "x", "--out", "r.csv"]).ray_address == "ray://head:10001"
     args = build_parser().parse_args(["batch", "x", "--out", "r.csv", "--ray-address", "auto"])
     assert (args.ray_address, args.engine, args.workers) == ("auto", "local", None)
+
+
+def test_batch_reads_letters_with_the_character_model(tmp_path: Path, capsys) -> None:
+    from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, Classifier
+    from tests.helpers.images import written_text
+
+    scans = tmp_path / "letters"
+    scans.mkdir()
+    for letter in "HKR":
+        (scans / f"{letter}.png").write_bytes(written_text(letter))
+    out = tmp_path / "letters.csv"
+    assert main(["batch", str(scans), "--charset", "letters", "--out", str(out), "--no-progress"]) == 0
+    rows = {Path(r.path).stem: r for r in read_rows(out)}
+    assert {name: row.reading for name, row in rows.items()} == {"H": "H", "K": "K", "R": "R"}
+    charnet = Classifier(DEFAULT_CHARACTER_MODEL)
+    assert all((r.model, r.model_version) == (charnet.name, charnet.version) for r in rows.values())
+
+
+def test_batch_says_what_a_charset_cannot_do_before_it_starts(tmp_path: Path, capsys) -> None:
+    scans = copy_scans(tmp_path / "scans", "canvas")
+    out = tmp_path / "out.csv"
+    assert main(["batch", str(scans[0]), "--charset", "letters", "--multi", "--out", str(out)]) == 2
+    assert "--multi reads numbers of digits" in capsys.readouterr().err
+    code = main(
+        ["batch", str(scans[0]), "--charset", "devanagari", "--script-model", "none", "--out", str(out)]
+    )
+    assert code == 2 and "no script model" in capsys.readouterr().err
+    assert not out.exists()

@@ -16,7 +16,10 @@ import cv2
 import numpy as np
 
 from rthdr.batch.rows import Row
+from rthdr.core.characters import CharacterReading, read_characters, require_charset
+from rthdr.core.charsets import DEFAULT_CHARSET
 from rthdr.core.errors import InputError
+from rthdr.core.files import charset_reader
 from rthdr.core.inference import DEFAULT_MODEL, Classifier, OneDigitCheck, Prediction
 from rthdr.core.pipeline import NumberReading, prepare, read_number
 
@@ -24,11 +27,16 @@ from rthdr.core.pipeline import NumberReading, prepare, read_number
 @dataclass(frozen=True)
 class ReaderConfig:
     """What a worker needs to build its reader. `one_digit` is a --one-digit value ("" the shipped
-    check, "none" no check, else a file) and is used with `multi` only."""
+    check, "none" no check, else a file) and is used with `multi` only. A charset other than digits
+    is read by the character model (or the script model), as `rthdr predict --charset` reads it;
+    digits by the digit model alone."""
 
     model: str = str(DEFAULT_MODEL)
     multi: bool = False
     one_digit: str = ""
+    charset: str = DEFAULT_CHARSET
+    character_model: str = ""  # as --character-model: "" the shipped one
+    script_model: str = ""
 
 
 def round4(value: float) -> float:
@@ -54,7 +62,11 @@ class Reader:
     def __init__(self, config: ReaderConfig) -> None:
         cv2.setNumThreads(1)  # OpenCV's own thread pool would contend with the other workers
         self.config = config
-        self.classifier = Classifier(config.model, threads=1)
+        self.characters = None
+        if config.charset != DEFAULT_CHARSET:
+            self.characters = charset_reader(config.charset, config.character_model, config.script_model)
+            require_charset(config.charset, self.characters is not None)
+        self.classifier = self.characters or Classifier(config.model, threads=1)
         self.one_digit = OneDigitCheck.from_flag(config.one_digit) if config.multi else None
         self.model, self.version = self.classifier.name, self.classifier.version
 
@@ -73,13 +85,20 @@ class Reader:
                 rows.append(None)  # filled in below, once the batch has run
             except Exception as exc:
                 rows.append(failure(path, exc))
-        predictions = iter(self.classifier.predict(np.stack(inputs)) if inputs else [])
-        return [
-            row or self._digit_row(path, next(predictions)) for path, row in zip(paths, rows, strict=True)
-        ]
+        readings = iter(self._readings(np.stack(inputs)) if inputs else [])
+        return [row or self._digit_row(path, next(readings)) for path, row in zip(paths, rows, strict=True)]
 
-    def _digit_row(self, path: str, p: Prediction) -> Row:
-        return Row(path, str(p.digit), round4(p.confidence), p.uncertain, None, self.model, self.version)
+    def _readings(self, inputs: np.ndarray) -> Sequence[Prediction | CharacterReading]:
+        """The digit model's predictions, or with another charset the character model's readings."""
+        if self.characters is None:
+            return self.classifier.predict(inputs)
+        return read_characters(
+            self.config.charset, None, self.characters.run(inputs), self.characters.classes
+        )
+
+    def _digit_row(self, path: str, r: Prediction | CharacterReading) -> Row:
+        reading = str(r.digit) if isinstance(r, Prediction) else r.character
+        return Row(path, reading, round4(r.confidence), r.uncertain, None, self.model, self.version)
 
     def _numbers(self, paths: Sequence[str]) -> list[Row]:
         rows = []

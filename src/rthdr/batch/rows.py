@@ -25,9 +25,9 @@ PARQUET_ROW_GROUP = 10_000  # rows a Parquet row group holds: bounded memory for
 
 @dataclass(frozen=True)
 class Row:
-    """What was read in one image. `reading` is text ("7", or "90210" with --multi) so that every
-    row has one type; `confidence` is the digit's, or with --multi the lowest digit's (what makes
-    the number uncertain), and `digit_confidences` each digit's, left to right. A file that could
+    """What was read in one image. `reading` is text ("7", "90210" with --multi, "A" with --charset
+    letters) so that every row has one type; `confidence` is the character's, or with --multi the
+    lowest digit's (what makes the number uncertain), and `digit_confidences` each digit's, left to right. A file that could
     not be read has `error` (a code, such as `invalid_image` or `not_found`) and `message` (what to
     do), and no reading."""
 

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rthdr.cli.common import Commands, add_command, add_model, add_one_digit
+from rthdr.cli.common import Commands, add_charset, add_command, add_model, add_one_digit
 
 if TYPE_CHECKING:
+    from rthdr.batch.reader import ReaderConfig
     from rthdr.batch.review import BatchReview
 
 EXAMPLES = """examples:
@@ -21,6 +22,7 @@ EXAMPLES = """examples:
   rthdr batch manifest.txt --out results.jsonl --resume   # carry on after a stop
   rthdr batch /data/scans --engine ray --ray-address auto --out /data/results.csv
   rthdr batch scans/ --out results.csv --review        # the doubtful ones to the review queue
+  rthdr batch letters/ --charset letters --out letters.csv   # one letter per image
 
 A file that cannot be read is a row with an error code, not a stop: the job always finishes."""
 
@@ -79,6 +81,7 @@ def add_parser(commands: Commands) -> None:
         "in the review queue's database ($RTHDR_DATABASE_URL, else the local SQLite file), with each "
         "file's path",
     )
+    add_charset(parser, digits_checked=False)
     add_model(parser)
     add_one_digit(parser)
 
@@ -91,7 +94,12 @@ def run(args: argparse.Namespace) -> int:
     # Kubernetes stops a pod with SIGTERM: as Ctrl-C, so the rows so far are flushed (Parquet's
     # footer written) and --resume can carry on.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    reader = ReaderConfig(model=args.model, multi=args.multi, one_digit=args.one_digit)
+    reader = ReaderConfig(
+        args.model, args.multi, args.one_digit, args.charset, args.character_model, args.script_model
+    )
+    if problem := charset_problem(reader):
+        print(f"rthdr batch: error: {problem}", file=sys.stderr)
+        return 2
     options = BatchOptions(args.out, reader, args.engine, args.workers, args.ray_address, args.resume)
     review = open_review() if args.review else None
     try:
@@ -109,6 +117,29 @@ def run(args: argparse.Namespace) -> int:
     if review is not None:
         print(f"queued {review.queued:,} for review in {review.store.url}")
     return 0
+
+
+def charset_problem(reader: ReaderConfig) -> str | None:
+    """What stops a job with this charset before any worker starts, said as what to do; or None."""
+    from rthdr.core.characters import require_charset
+    from rthdr.core.charsets import DEFAULT_CHARSET
+    from rthdr.core.errors import InputError
+    from rthdr.core.files import charset_reader
+
+    if reader.charset == DEFAULT_CHARSET:
+        return None
+    if reader.multi:
+        return (
+            "--multi reads numbers of digits; read a line of letters with POST /api/v1/recognize?charset=..."
+        )
+    try:
+        require_charset(
+            reader.charset,
+            charset_reader(reader.charset, reader.character_model, reader.script_model) is not None,
+        )
+    except InputError as exc:
+        return exc.message
+    return None
 
 
 def open_review() -> BatchReview:

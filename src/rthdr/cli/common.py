@@ -102,3 +102,36 @@ def show_report(paths: list[Path], made: Iterable[Path] = ()) -> None:
     """Print a report's Markdown table (the second file written) and every file written."""
     print(paths[1].read_text())
     print("wrote " + ", ".join(str(p) for p in [*made, *paths]))
+
+
+def add_charset(parser: argparse.ArgumentParser, digits_checked: bool = True) -> None:
+    """--charset and the models that read it, as `rthdr predict` and `rthdr batch` take them;
+    `digits_checked`: whether charset digits is checked by the character model too."""
+    from rthdr.core.charsets import CHARSETS, DEFAULT_CHARSET
+
+    digits = (
+        "digits (checked by the character model: a letter says 'not a digit')"
+        if digits_checked
+        else "digits (the digit model alone)"
+    )
+    parser.add_argument(
+        "--charset",
+        choices=tuple(CHARSETS),
+        default=DEFAULT_CHARSET,
+        help=f"what to read: {digits}, letters, alphanumeric, or the digits of devanagari, arabic-indic or "
+        "persian (default: %(default)s)",
+    )
+    check = " and the not-a-digit check" if digits_checked else ""
+    parser.add_argument(
+        "--character-model",
+        default="",
+        metavar="ONNX",
+        help=f"the character model for --charset letters/alphanumeric{check} (default: the shipped charnet.onnx"
+        + ("; 'none': digits unchecked)" if digits_checked else ")"),
+    )
+    parser.add_argument(
+        "--script-model",
+        default="",
+        metavar="ONNX",
+        help="the script model for --charset devanagari/arabic-indic/persian (default: the shipped scriptnet.onnx)",
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from rthdr.cli.common import Commands, add_command, add_model, add_one_digit
-from rthdr.core.charsets import CHARSETS, DEFAULT_CHARSET, SCRIPT_CHARSETS
+from rthdr.cli.common import Commands, add_charset, add_command, add_model, add_one_digit
+from rthdr.core.charsets import DEFAULT_CHARSET
 
 
 def add_parser(commands: Commands) -> None:
@@ -25,26 +25,7 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     parser.add_argument("--multi", action="store_true", help="read a whole number (several digits) per image")
-    parser.add_argument(
-        "--charset",
-        choices=tuple(CHARSETS),
-        default=DEFAULT_CHARSET,
-        help="what to read: digits (checked by the character model: a letter says 'not a digit'), letters, "
-        "alphanumeric, or the digits of devanagari, arabic-indic or persian (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--character-model",
-        default="",
-        metavar="ONNX",
-        help="the character model for --charset letters/alphanumeric and the not-a-digit check (default: the "
-        "shipped charnet.onnx; 'none': digits unchecked)",
-    )
-    parser.add_argument(
-        "--script-model",
-        default="",
-        metavar="ONNX",
-        help="the script model for --charset devanagari/arabic-indic/persian (default: the shipped scriptnet.onnx)",
-    )
+    add_charset(parser)
     add_model(parser)
     add_one_digit(parser)
 
@@ -52,8 +33,8 @@ def add_parser(commands: Commands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exits with 1 if any file could not be read, after printing every file's answer."""
     from rthdr.core.errors import InputError
-    from rthdr.core.files import optional_classifier, predict_files, read_number_files
-    from rthdr.core.inference import DEFAULT_SCRIPT_MODEL, OneDigitCheck
+    from rthdr.core.files import charset_reader, predict_files, read_number_files
+    from rthdr.core.inference import OneDigitCheck
 
     if args.multi and args.charset != DEFAULT_CHARSET:
         raise InputError(
@@ -61,11 +42,7 @@ def run(args: argparse.Namespace) -> int:
             "--multi reads numbers of digits; a line of letters is read by the service: "
             "POST /api/v1/recognize?charset=" + args.charset,
         )
-    reader = (
-        optional_classifier(args.script_model, DEFAULT_SCRIPT_MODEL)
-        if args.charset in SCRIPT_CHARSETS
-        else optional_classifier(args.character_model)
-    )
+    reader = charset_reader(args.charset, args.character_model, args.script_model)
     results = (
         read_number_files(args.images, args.model, OneDigitCheck.from_flag(args.one_digit))
         if args.multi

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from rthdr.core.characters import CharacterReading, read_characters, require_charset
-from rthdr.core.charsets import DEFAULT_CHARSET
+from rthdr.core.charsets import DEFAULT_CHARSET, SCRIPT_CHARSETS
 from rthdr.core.decode import InputError
-from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, Classifier, OneDigitCheck
+from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, DEFAULT_SCRIPT_MODEL, Classifier, OneDigitCheck
 from rthdr.core.pipeline import NumberReading, prepare, read_number
 
 
@@ -56,6 +56,14 @@ def optional_classifier(
     if not path:
         return Classifier(shipped) if shipped.is_file() else None
     return Classifier(path)
+
+
+def charset_reader(charset: str, character_model: str, script_model: str) -> Classifier | None:
+    """The model a charset is read by, from the `--character-model` and `--script-model` flags: the
+    script model for other scripts' digits, else the character model (for digits: their check)."""
+    if charset in SCRIPT_CHARSETS:
+        return optional_classifier(script_model, DEFAULT_SCRIPT_MODEL)
+    return optional_classifier(character_model)
 
 
 def predict_files(
