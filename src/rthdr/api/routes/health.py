@@ -6,11 +6,16 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.exceptions import HTTPException
 
-from rthdr.api.dependencies import ClassifierDep, SettingsDep
-from rthdr.api.schemas import ModelCard, OnDevice, ReviewStatus, Status
+from rthdr.api.dependencies import ClassifierDep, SettingsDep, StrokesDep
+from rthdr.api.schemas import ModelCard, OnDevice, ReviewStatus, Status, error_responses
 
 TEMPERATURE_HEADER = "X-Model-Temperature"  # the file's calibration (see rthdr.core.inference.Classifier)
+STROKE_MODEL_HEADER = "X-Stroke-Model"  # on the model file: the stroke model's path, where there is one
+IMAGE_WEIGHT_HEADER = "X-Fusion-Image-Weight"  # on the stroke model: see rthdr.core.inference.fuse
+STROKE_MODEL_PATH = "/api/v1/model/strokes/file"
+CACHE = {"Cache-Control": "public, max-age=3600"}
 
 router = APIRouter(tags=["operations"])
 ModelVariant = Literal["best", "served"]
@@ -51,17 +56,38 @@ async def model_card(classifier: ClassifierDep) -> dict[str, Any]:
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-async def model_file(classifier: ClassifierDep, variant: ModelVariant = "best") -> FileResponse:
+async def model_file(
+    classifier: ClassifierDep, stroke_model: StrokesDep, variant: ModelVariant = "best"
+) -> FileResponse:
     """`best`: the INT8 model beside the served one if there is one (a quarter of the download),
-    else the served model itself; `served`: always the model the server runs."""
+    else the served model itself; `served`: always the model the server runs. Where the server
+    fuses drawings with their strokes, a header names the stroke model, so the page does too."""
     int8 = classifier.path.with_suffix(".int8.onnx")
     path = int8 if variant == "best" and int8.is_file() else classifier.path
+    # the page calibrates its answers as the server does (rthdr.core.inference.calibrated)
+    headers = {**CACHE, TEMPERATURE_HEADER: str(classifier.temperature)}
+    if stroke_model is not None:
+        headers[STROKE_MODEL_HEADER] = STROKE_MODEL_PATH
+    return FileResponse(path, media_type="application/octet-stream", filename=path.name, headers=headers)
+
+
+@router.get(
+    STROKE_MODEL_PATH,
+    tags=["recognition"],
+    summary="The ONNX stroke model, for fusing drawings with their strokes in the browser",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(404)},
+)
+async def stroke_model_file(stroke_model: StrokesDep) -> FileResponse:
+    """The model the server reads strokes with, and (a header) the image model's weight when the two
+    are fused; 404 where the server has none (strokes are then only drawn for the image model)."""
+    if stroke_model is None:
+        raise HTTPException(404, "This server has no stroke model (RTHDR_STROKE_MODEL names its file).")
     return FileResponse(
-        path,
+        stroke_model.path,
         media_type="application/octet-stream",
-        filename=path.name,
-        # the page calibrates its answers as the server does (rthdr.core.inference.calibrated)
-        headers={"Cache-Control": "public, max-age=3600", TEMPERATURE_HEADER: str(classifier.temperature)},
+        filename=stroke_model.path.name,
+        headers={**CACHE, IMAGE_WEIGHT_HEADER: str(stroke_model.image_weight)},
     )
 
 

@@ -121,14 +121,10 @@ let lastSent = 0;
  */
 async function readDrawing(signal, interim) {
   const part = pad.inkedPart();
+  const strokes = pad.strokesFrom(part.x, part.y); // the pen's path, read and fused with the picture
   const { data, roundTripMs } = useDevice()
-    ? { data: await predictCanvas(part.canvas, { explain: settings.explain }) }
-    : await recogniseImage(
-        part.canvas.toDataURL("image/png"),
-        { ...settings, interim },
-        signal,
-        pad.strokesFrom(part.x, part.y),
-      );
+    ? { data: await predictCanvas(part.canvas, { explain: settings.explain, strokes }) }
+    : await recogniseImage(part.canvas.toDataURL("image/png"), { ...settings, interim }, signal, strokes);
   if (!data) throw new ApiError("no_digit_found", prompt());
   return { data: onPad(data, part), roundTripMs };
 }

@@ -1,14 +1,16 @@
 // On-device recognition: the same model, run in the browser by ONNX Runtime Web (WebAssembly), fed
 // by the server's own preprocessing ported to JavaScript (preprocess.js), for drawings and uploaded
-// pictures alike. Everything loads lazily, on the first use: the runtime (a 50 kB module and a
-// 14 MB WebAssembly file) and the model file. The session is kept in memory, so once loaded the
-// page needs no server to recognise a digit.
+// pictures alike. Drawings are read from their strokes too and the two readings fused, as the
+// server does (strokes.js), where the server has a stroke model. Everything loads lazily, on the
+// first use: the runtime (a 50 kB module and a 14 MB WebAssembly file) and the model files. The
+// sessions are kept in memory, so once loaded the page needs no server to recognise a digit.
 
 import { calibrated } from "./calibrate.js";
 import { SIZE, UNCERTAIN_BELOW } from "./constants.js";
 import { canvasGrey, decodeFile } from "./decode.js";
 import { explanationDataURL, gradCam } from "./heatmap.js";
 import { toModelInput } from "./preprocess.js";
+import { CHANNELS, features, fuse, STEPS } from "./strokes.js";
 
 const ORT_DIR = "/vendor/ort/";
 const ORT_MODULE = `${ORT_DIR}ort.wasm.min.mjs`; // the wasm-only build: no WebGPU/WebGL code
@@ -39,7 +41,7 @@ let temperature = 1; // the model file's calibration, sent with it
 export const modelFile = () => ({ name: modelName, bytes: modelBytes });
 let queue = Promise.resolve(); // one run at a time: a session cannot run twice at once
 
-/** The runtime and the model, loaded once; a failed load may be retried. */
+/** The runtime and the models, loaded once; a failed load may be retried. */
 export function loadModel() {
   sessionPromise ??= createSession().catch((err) => {
     sessionPromise = null;
@@ -54,18 +56,39 @@ async function createSession() {
   // Threads need SharedArrayBuffer, i.e. cross-origin isolation, which this page does not have;
   // one thread runs this small model in a few milliseconds anyway.
   ort.env.wasm.numThreads = 1;
-  const response = await fetch(MODEL_URL);
-  if (!response.ok) throw new Error(`The model file could not be loaded (HTTP ${response.status}).`);
+  const response = await fetchModel(MODEL_URL, "model file");
   modelName = filename(response.headers.get("Content-Disposition")) ?? "model";
   temperature = Number(response.headers.get("X-Model-Temperature") ?? 1) || 1;
   const bytes = new Uint8Array(await response.arrayBuffer());
   modelBytes = bytes.length;
+  const session = await openSession(ort, bytes, "image", [1, 1, SIZE, SIZE]);
+  // Where the server fuses drawings with their strokes, it names its stroke model here.
+  const strokesURL = response.headers.get("X-Stroke-Model");
+  return { ort, session, strokes: strokesURL ? await loadStrokeModel(ort, strokesURL) : null };
+}
+
+/** The stroke model and the image model's weight when the two are fused (the server's). */
+async function loadStrokeModel(ort, url) {
+  const response = await fetchModel(url, "stroke model");
+  const imageWeight = Number(response.headers.get("X-Fusion-Image-Weight"));
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return { session: await openSession(ort, bytes, "strokes", [1, CHANNELS, STEPS]), imageWeight };
+}
+
+async function fetchModel(url, what) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`The ${what} could not be loaded (HTTP ${response.status}).`);
+  return response;
+}
+
+/** A session for a model file, already run once on zeros fed to its input `name` of shape `dims`. */
+async function openSession(ort, bytes, name, dims) {
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
   // The first run sets up buffers and takes several times longer: do it now, not on the user's
   // first drawing, so the latency shown is the steady one.
-  const blank = new ort.Tensor("float32", new Float32Array(SIZE * SIZE), [1, 1, SIZE, SIZE]);
-  await session.run({ image: blank });
-  return { ort, session };
+  const zeros = new Float32Array(dims.reduce((a, b) => a * b));
+  await session.run({ [name]: new ort.Tensor("float32", zeros, dims) });
+  return session;
 }
 
 function filename(disposition) {
@@ -74,12 +97,14 @@ function filename(disposition) {
 
 /**
  * Recognise the drawing on a canvas in the browser. Resolves to an answer shaped like the server's
- * /predict answer (plus `source` and `timing_ms`), or null when the canvas holds no digit.
+ * /predict answer (plus `source` and `timing_ms`), or null when the canvas holds no digit. With
+ * `strokes` (the drawing's, as the server takes them) the answer is fused from both models, as the
+ * server's, and `sources` says what each said.
  */
-export async function predictCanvas(canvas, { explain = false } = {}) {
+export async function predictCanvas(canvas, { explain = false, strokes = null } = {}) {
   await loadModel();
   const started = performance.now();
-  return predict(canvasGrey(canvas), 1, started, explain);
+  return predict(canvasGrey(canvas), 1, started, explain, strokes);
 }
 
 /**
@@ -94,24 +119,34 @@ export async function predictFile(file, { explain = false } = {}) {
 }
 
 /** The model's answer about a grey image; `scale`: picture pixels per grey pixel. */
-async function predict(grey, scale, started, explain) {
-  const { ort, session } = await loadModel();
+async function predict(grey, scale, started, explain, strokes) {
+  const { ort, session, strokes: strokeModel } = await loadModel();
   const read = toModelInput(grey);
   if (!read) return null;
-  const preprocessed = performance.now();
   const feeds = { image: new ort.Tensor("float32", read.input, [1, 1, SIZE, SIZE]) };
-  const run = queue.then(() => session.run(feeds));
+  const reader = strokes && strokeModel; // the stroke model, where there are strokes for it
+  const strokeFeeds = reader && {
+    strokes: new ort.Tensor("float32", features(strokes), [1, CHANNELS, STEPS]),
+  };
+  const preprocessed = performance.now();
+  const run = queue.then(async () => [
+    await session.run(feeds),
+    reader && (await reader.session.run(strokeFeeds)),
+  ]);
   queue = run.catch(() => {});
-  const outputs = await run;
+  const [outputs, strokeOutputs] = await run;
   const inferred = performance.now();
-  // The latency shown is the recognition's (reading the picture + preprocessing + model).
+  // The latency shown is the recognition's (reading the picture + preprocessing + models).
   const timing = {
     preprocess: preprocessed - started,
     inference: inferred - preprocessed,
     total: inferred - started,
   };
-  const probabilities = calibrated(outputs.probabilities.data, temperature);
-  const digit = probabilities.indexOf(Math.max(...probabilities));
+  const image = calibrated(outputs.probabilities.data, temperature);
+  const { probabilities, sources } = strokes
+    ? withStrokes(image, strokeOutputs?.probabilities.data, reader?.imageWeight)
+    : { probabilities: image, sources: null };
+  const { digit } = said(probabilities);
   const uncertain = probabilities[digit] < UNCERTAIN_BELOW;
   // The server's charset fields too, so the page treats both alike (the browser has no character
   // model: its answers are digits, never checked for "not a digit").
@@ -133,6 +168,7 @@ async function predict(grey, scale, started, explain) {
     region: read.square.map((v) => v * scale),
     heatmap: null,
     model: { name: modelName },
+    sources,
     source: "device",
     timing_ms: timing,
   };
@@ -142,6 +178,29 @@ async function predict(grey, scale, started, explain) {
     answer.heatmap = { image: explanationDataURL(read.input, values), values };
   }
   return answer;
+}
+
+/**
+ * The image model's calibrated probabilities fused with the stroke model's, and what each source
+ * said, as the server's answer has them (rthdr.api.routes.predict.with_strokes); without a stroke
+ * model, the image model's alone. Grad-CAM stays the image model's: the explanation is of the picture.
+ */
+function withStrokes(image, strokeProbabilities, imageWeight) {
+  const sources = { image: said(image), strokes: null, fused: null, image_weight: null, image_sent: true };
+  if (!strokeProbabilities) return { probabilities: image, sources };
+  const probabilities = fuse(image, strokeProbabilities, imageWeight);
+  Object.assign(sources, {
+    strokes: said(strokeProbabilities),
+    fused: said(probabilities),
+    image_weight: imageWeight,
+  });
+  return { probabilities, sources };
+}
+
+/** The likeliest digit (the first of equal ones, as numpy's argmax) and its probability. */
+function said(probabilities) {
+  const digit = probabilities.indexOf(Math.max(...probabilities));
+  return { character: String(digit), digit, confidence: probabilities[digit] };
 }
 
 /** The 28x28 input as a PNG data URL (white ink on black), like the server's "preprocessed". */
