@@ -1,6 +1,7 @@
 """Pen strokes over HTTP: a digit sent as its strokes alone or with its picture, read by the image and
 stroke models and fused, saying what each source said; a number grouped into characters by its
-strokes; and bad strokes a 422 with a JSON error after which the service keeps serving."""
+strokes; letters likewise with the character models, other scripts' digits from the picture alone,
+saying so; and bad strokes a 422 with a JSON error after which the service keeps serving."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from fastapi.testclient import TestClient
 
 from rthdr.api.main import create_app
 from rthdr.api.settings import Settings
-from rthdr.core.inference import DEFAULT_STROKE_MODEL
+from rthdr.core.errors import ModelError
+from rthdr.core.inference import DEFAULT_CHARACTER_STROKE_MODEL, DEFAULT_STROKE_MODEL, StrokeClassifier
 from rthdr.core.strokes import render
+from rthdr.data import hershey
 from rthdr.data.trace import trace
 from tests.helpers.images import encode
 
@@ -31,8 +34,11 @@ def traced_digits(digit_samples: dict[int, np.ndarray]) -> dict[int, list[np.nda
     return {digit: trace(image) for digit, image in digit_samples.items()}
 
 
-def test_the_stroke_model_ships() -> None:
+def test_the_stroke_models_ship() -> None:
     assert DEFAULT_STROKE_MODEL.is_file(), f"{DEFAULT_STROKE_MODEL}: train it with `rthdr train-strokes`"
+    assert DEFAULT_CHARACTER_STROKE_MODEL.is_file(), (
+        "train it with `rthdr train-strokes --corpus data/corpus.npz`"
+    )
 
 
 def test_a_digit_sent_as_its_strokes_alone_is_read_from_both_sources(client, traced_digits) -> None:
@@ -74,10 +80,44 @@ def test_a_number_drawn_stroke_by_stroke_is_grouped_by_its_strokes(client, trace
     assert picture.json()["segmented_by"] == "image"
 
 
-def test_letters_sent_as_strokes_are_drawn_for_the_character_model(client) -> None:
+def test_a_letter_sent_as_strokes_is_read_from_both_sources(client) -> None:
     a = [[[0, 100], [50, 0], [100, 100]], [[25, 55], [75, 55]]]
     body = client.post(PREDICT, params={"charset": "letters"}, json={"strokes": a}).json()
-    assert body["character"] == "A" and body["sources"] is None  # the stroke model reads digits only
+    sources = body["sources"]
+    assert body["character"] == "A" and sources["strokes"]["character"] == "A"
+    assert sources["fused"] == {"character": "A", "digit": None, "confidence": body["confidence"]}
+    assert sources["image_weight"] == StrokeClassifier(DEFAULT_CHARACTER_STROKE_MODEL).image_weight_in(
+        "letters"
+    )
+
+
+def test_a_word_drawn_stroke_by_stroke_is_grouped_and_read_as_letters(client, corpus_fonts) -> None:
+    """KEY in Hershey's simplex Roman, each glyph's strokes a pen's, side by side. (The fonts held out
+    of training are duplex: their thick strokes are drawn twice, side by side, as no pen draws.)"""
+    font = hershey.load("futural")
+    strokes, left = [], 0.0
+    for letter in "KEY":
+        glyph = [s.astype(np.float64) for s in font[letter].strokes]
+        shift = left - min(float(s[:, 0].min()) for s in glyph)
+        strokes += [s + np.array([shift, 0.0]) for s in glyph]
+        left = max(float(s[:, 0].max()) for s in strokes) + 6
+    body = client.post(RECOGNIZE, params={"charset": "letters"}, json={"strokes": as_json(strokes)}).json()
+    assert body["segmented_by"] == "strokes" and body["text"] == "KEY", body
+
+
+def test_other_scripts_strokes_are_only_drawn_and_the_answer_says_why(client) -> None:
+    one = [[[40, 20], [60, 10], [55, 120]]]
+    body = client.post(PREDICT, params={"charset": "devanagari"}, json={"strokes": one}).json()
+    sources = body["sources"]
+    assert sources["strokes"] is None and sources["fused"] is None
+    assert "no stroke model reads devanagari" in sources["strokes_unread"]
+    assert sources["image"]["character"] == body["character"]
+
+
+def test_a_character_stroke_model_of_other_classes_is_refused_at_start(model_path: Path) -> None:
+    settings = Settings(model=model_path, character_stroke_model=DEFAULT_STROKE_MODEL)  # digits only
+    with pytest.raises(ModelError, match="other classes"), TestClient(create_app(settings)):
+        pass
 
 
 @pytest.mark.parametrize("url", [PREDICT, RECOGNIZE])

@@ -141,9 +141,9 @@ test("other scripts' digits: named as digits, and what a scribble is not", () =>
 test("the sources of a fused answer, and none for one source", () => {
   const fused = {
     sources: {
-      image: { digit: 7, confidence: 0.98 },
-      strokes: { digit: 1, confidence: 0.6 },
-      fused: { digit: 7, confidence: 0.9 },
+      image: { character: "7", digit: 7, confidence: 0.98 },
+      strokes: { character: "1", digit: 1, confidence: 0.6 },
+      fused: { character: "7", digit: 7, confidence: 0.9 },
       image_weight: 0.6,
       image_sent: true,
     },
@@ -151,6 +151,15 @@ test("the sources of a fused answer, and none for one source", () => {
   assert.equal(sourcesText(fused), "Picture 7 (98.0 %), strokes 1 (60.0 %), weighed 0.6 : 0.4");
   assert.equal(sourcesText({ sources: { ...fused.sources, strokes: null, fused: null } }), null);
   assert.equal(sourcesText({}), null);
+});
+
+test("letters' sources name the letters; strokes no model reads say so", () => {
+  const letter = { character: "A", digit: null, confidence: 0.9 };
+  const sources = { image: letter, strokes: letter, fused: letter, image_weight: 0.4, image_sent: true };
+  assert.equal(sourcesText({ sources }), "Picture A (90.0 %), strokes A (90.0 %), weighed 0.4 : 0.6");
+  const unread = "no stroke model reads devanagari: its digits have no pen-stroke training data here";
+  const picture = { sources: { image: letter, strokes: null, fused: null, strokes_unread: unread } };
+  assert.equal(sourcesText(picture), "Picture only: no stroke model reads devanagari");
 });
 
 test("the two models disagree: the character model's digit is named", () => {

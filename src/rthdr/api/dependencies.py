@@ -16,7 +16,7 @@ from rthdr.api.offload import LinePreparer
 from rthdr.api.review_queue import ReviewQueue
 from rthdr.api.security import reviewer_of
 from rthdr.api.settings import Settings
-from rthdr.core.charsets import CHARSETS, SCRIPT_CHARSETS
+from rthdr.core.charsets import CHARSETS, DEFAULT_CHARSET, SCRIPT_CHARSETS
 from rthdr.core.inference import Classifier, StrokeClassifier
 from rthdr.review.store import ReviewError, ReviewStore
 
@@ -51,10 +51,29 @@ async def get_readers(request: Request) -> Readers:
     return readers
 
 
+@dataclass(frozen=True)
+class StrokeModels:
+    """The stroke models, each None where the service has none (strokes are then only drawn)."""
+
+    digits: StrokeClassifier | None  # fused with the digit model
+    characters: StrokeClassifier | None  # fused with the character model: letters, alphanumeric
+
+    def for_charset(self, charset: str) -> StrokeClassifier | None:
+        """The stroke model a charset's strokes are read by: none covers the other scripts' digits."""
+        if charset == DEFAULT_CHARSET:
+            return self.digits
+        return None if charset in SCRIPT_CHARSETS else self.characters
+
+
 async def get_strokes(request: Request) -> StrokeClassifier | None:
-    """The stroke model, or None where the service has none (strokes are then only drawn)."""
-    strokes: StrokeClassifier | None = request.app.state.strokes
+    """The digit stroke model, or None where the service has none."""
+    strokes: StrokeClassifier | None = request.app.state.strokes.digits
     return strokes
+
+
+async def get_stroke_models(request: Request) -> StrokeModels:
+    models: StrokeModels = request.app.state.strokes
+    return models
 
 
 async def get_lines(request: Request) -> LinePreparer:
@@ -97,6 +116,7 @@ PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 ReadersDep = Annotated[Readers, Depends(get_readers)]
 LinesDep = Annotated[LinePreparer, Depends(get_lines)]
 StrokesDep = Annotated[StrokeClassifier | None, Depends(get_strokes)]
+StrokeModelsDep = Annotated[StrokeModels, Depends(get_stroke_models)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 ReviewQueueDep = Annotated[ReviewQueue, Depends(get_review_queue)]
 ReviewStoreDep = Annotated[ReviewStore, Depends(get_review_store)]

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from rthdr import __version__
 from rthdr.api.batcher import Predictor
 from rthdr.api.body_limit import BodyLimitMiddleware
-from rthdr.api.dependencies import Readers
+from rthdr.api.dependencies import Readers, StrokeModels
 from rthdr.api.errors import install_error_handlers
 from rthdr.api.metrics import MetricsMiddleware, metrics_endpoint
 from rthdr.api.offload import LinePreparer, Models
@@ -26,6 +26,7 @@ from rthdr.api.review_queue import ReviewQueue, open_store
 from rthdr.api.routes import corrections, health, predict, recognize, reviews
 from rthdr.api.security import RateLimiter, SecurityHeadersMiddleware, accepted_keys, guard_api
 from rthdr.api.settings import Settings, get_settings
+from rthdr.core.errors import ModelError
 from rthdr.core.inference import Classifier, OneDigitCheck, StrokeClassifier
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -49,7 +50,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for path in (settings.character_model, settings.script_model)
         )
         app.state.readers = Readers(characters, scripts)
-        app.state.strokes = StrokeClassifier.if_present(settings.stroke_model, settings.onnx_threads)
+        app.state.strokes = StrokeModels(
+            *(StrokeClassifier.if_present(path, settings.onnx_threads) for path in (settings.stroke_model, settings.character_stroke_model))
+        )  # fmt: skip
+        char_strokes = app.state.strokes.characters
+        if characters and char_strokes and char_strokes.classes != characters.classifier.classes:
+            raise ModelError(
+                f"{char_strokes.path} reads other classes than {characters.classifier.path}: train it on "
+                "the character model's corpus (`rthdr train-strokes --corpus`) or unset RTHDR_CHARACTER_STROKE_MODEL"
+            )
         app.state.lines = LinePreparer(
             Models(
                 classifier,

@@ -111,18 +111,22 @@ Reason = Literal["low_confidence", "not_a_digit", "not_a_letter", "not_a_charact
 
 
 class SourceReading(BaseModel):
-    digit: int = Field(ge=0, le=9)
+    character: str = Field(description="the source's likeliest character of the charset")
+    digit: int | None = Field(None, ge=0, le=9, description="the digit, where the character is one")
     confidence: float = Field(ge=0, le=1)
 
 
 class Sources(BaseModel):
-    """What each source said, where strokes came with the drawing (charset digits)."""
+    """What each source said, where strokes came with the drawing."""
 
     image: SourceReading = Field(
         description="the image model: on the image sent, or on the strokes drawn as a picture"
     )
     strokes: SourceReading | None = Field(
-        None, description="the stroke model; null where the service has none"
+        None, description="the stroke model; null where none reads the charset (see strokes_unread)"
+    )
+    strokes_unread: str | None = Field(
+        None, description="why the strokes were only drawn as a picture, not read, where they were not"
     )
     fused: SourceReading | None = Field(None, description="the two combined: the answer above")
     image_weight: float | None = Field(
@@ -162,9 +166,7 @@ class PredictResponse(BaseModel):
     model: ModelRef
     timing_ms: Timing
     review_id: int | None = Field(None, description=REVIEW_ID)
-    sources: Sources | None = Field(
-        None, description="with strokes, in charset digits: each source's reading"
-    )
+    sources: Sources | None = Field(None, description="with strokes: each source's reading")
 
 
 class DigitReading(Prediction):

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from rthdr.core.decode import DEFAULT_MAX_PIXELS
 from rthdr.core.inference import (
     DEFAULT_CHARACTER_MODEL,
+    DEFAULT_CHARACTER_STROKE_MODEL,
     DEFAULT_MODEL,
     DEFAULT_ONE_DIGIT_CHECK,
     DEFAULT_SCRIPT_MODEL,
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
         DEFAULT_STROKE_MODEL,
         description="ONNX stroke model: digits sent with their pen strokes are read from the strokes too, "
         "fused with the image; without it strokes are only drawn as a picture for the image model",
+    )
+    character_stroke_model: Path = Field(
+        DEFAULT_CHARACTER_STROKE_MODEL,
+        description="ONNX character stroke model: in charsets letters and alphanumeric, characters sent with "
+        "their pen strokes are read from the strokes too, fused with the character model",
     )
     script_model: Path = Field(
         DEFAULT_SCRIPT_MODEL,

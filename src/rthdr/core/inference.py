@@ -41,6 +41,9 @@ DEFAULT_SCRIPT_MODEL = FLOAT_MODEL.with_name("scriptnet.int8.onnx")
 # The stroke model: a digit from its pen strokes (rthdr.core.strokes), and its card with the weight
 # that fuses it with the image model (rthdr.training.strokes trains it, `rthdr train-strokes`).
 DEFAULT_STROKE_MODEL = FLOAT_MODEL.with_name("strokenet.onnx")
+# The character stroke model: the character model's classes from their strokes, fused with it in
+# charsets letters and alphanumeric (`rthdr train-strokes --corpus`).
+DEFAULT_CHARACTER_STROKE_MODEL = FLOAT_MODEL.with_name("strokenet-chars.onnx")
 # The one-digit check that number reading scores its cuts with (rthdr.training.onedigit trains it).
 DEFAULT_ONE_DIGIT_CHECK = FLOAT_MODEL.with_name("onedigit.onnx")
 # ONNX Runtime rewrites that slow our graphs down. QDQ propagation moves the INT8 model's first
@@ -136,8 +139,9 @@ class OneDigitCheck:
 
 
 class StrokeClassifier:
-    """P(digit) from a drawing's stroke features (rthdr.core.strokes.features), and the weight its
-    card gives the image model's log-probabilities when the two are fused."""
+    """P(class) from a drawing's stroke features (rthdr.core.strokes.features): a digit, or with a
+    character stroke model the character model's classes; and the weight its card gives the image
+    model's log-probabilities when the two are fused."""
 
     def __init__(self, path: str | Path = DEFAULT_STROKE_MODEL, threads: int = 1) -> None:
         self.path = Path(path)
@@ -145,7 +149,14 @@ class StrokeClassifier:
         self.session, self.input_name = _session(self.path, threads, "stroke model", fix)
         card_path = self.path.with_name(f"{network_name(self.path)}.card.json")
         self.card: dict[str, Any] = json.loads(card_path.read_text()) if card_path.is_file() else {}
-        self.image_weight = float(self.card.get("fusion", {}).get("image_weight", 0.5))
+        fusion = self.card.get("fusion", {})
+        self.image_weight = float(fusion.get("image_weight", 0.5))
+        # a character stroke model's weights, chosen for each charset it is fused in
+        self.charset_weights: dict[str, float] = fusion.get("charset_weights", {})
+
+    def image_weight_in(self, charset: str) -> float:
+        """The image model's fusion weight in a charset: its own where the card has one."""
+        return float(self.charset_weights.get(charset, self.image_weight))
 
     @classmethod
     def if_present(cls, path: str | Path = DEFAULT_STROKE_MODEL, threads: int = 1) -> StrokeClassifier | None:
@@ -159,8 +170,13 @@ class StrokeClassifier:
     def version(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names, in output order: the card's, else the ten digits."""
+        return tuple(self.card.get("classes", DIGITS))
+
     def __call__(self, strokes: np.ndarray) -> np.ndarray:
-        """(N, CHANNELS, STEPS) float32 -> (N, 10) probabilities."""
+        """(N, CHANNELS, STEPS) float32 -> (N, classes) probabilities."""
         (probabilities,) = self.session.run(
             None, {self.input_name: np.ascontiguousarray(strokes, np.float32)}
         )

@@ -5,6 +5,10 @@ digits traced, read from the picture alone, from the strokes alone, and from bot
 The strokes are traced from MNIST's pictures (rthdr.data.trace). The picture fused with them is the
 strokes drawn again with a round pen (rthdr.core.strokes.render), as the page's canvas draws them:
 that is what the weight is chosen for. MNIST's own picture, fused with the same weight, is given too.
+
+The character stroke model (strokenet-chars) is measured the same way against the character model:
+the weight chosen on its training corpus's held-out 1/12, the figures on the corpus of font families
+kept out of training and on Hershey's validation fonts, whose glyphs are real pen strokes.
 """
 
 from __future__ import annotations
@@ -17,30 +21,38 @@ from typing import Any
 
 import numpy as np
 
+from rthdr.core.charsets import CHARSETS, NONE, class_of
 from rthdr.core.inference import Classifier, OneDigitCheck, StrokeClassifier, fuse
 from rthdr.core.pipeline import prepare_stroke_number, read_number
 from rthdr.core.preprocess import preprocess_all, to_model_input
 from rthdr.core.strokes import features, render
+from rthdr.data import corpus as corpora
 from rthdr.data.mnist import load_mnist, train_validation_split
 from rthdr.evaluation.timing import percentiles
-from rthdr.training.strokes import Drawing, traced
+from rthdr.training.config import StrokeConfig
+from rthdr.training.strokes import Drawing, featurize, hershey_glyphs, traced
 
 WEIGHTS = np.round(np.arange(0, 1.0001, 0.05), 2)  # the image model's share of the log-probabilities
+STROKE_CHARSETS = ("letters", "alphanumeric")  # what the character stroke model is fused in
 # Numbers of traced test digits side by side, gaps between the digits' skeletons in MNIST pixels: with
 # a pen 2 pixels wide, "touching" digits' ink meets or overlaps.
 GAPS = {"apart": (4.0, 8.0), "touching": (-1.0, 1.0)}
 NUMBER_LENGTHS = (3, 4, 5, 6)
 
 
-def fusion_weight(image: np.ndarray, strokes: np.ndarray, labels: np.ndarray) -> float:
-    """The image weight with the best accuracy on these (validation) digits; ties go to the lower
-    log loss."""
+def fusion_weight(
+    image: np.ndarray, strokes: np.ndarray, labels: np.ndarray, wanted: np.ndarray | None = None
+) -> float:
+    """The image weight with the best accuracy on these (validation) samples, the likeliest of the
+    `wanted` classes (default: all) answering; ties go to the lower log loss."""
+    pick = np.ones(len(labels), bool) if wanted is None else np.isin(labels, wanted)
+    wanted = np.arange(image.shape[1]) if wanted is None else wanted
 
     def score(weight: float) -> tuple[float, float]:
-        fused = fuse(image, strokes, weight)
-        return float((fused.argmax(1) == labels).mean()), -float(
-            np.log(fused[np.arange(len(labels)), labels]).mean()
-        )
+        fused = fuse(image[pick], strokes[pick], weight)
+        best = wanted[fused[:, wanted].argmax(1)]
+        right = labels[pick]
+        return float((best == right).mean()), -float(np.log(fused[np.arange(len(right)), right]).mean())
 
     return float(max(WEIGHTS, key=score))
 
@@ -57,6 +69,25 @@ def accuracies(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
         "errors": int((~right).sum()),
         "per_digit": {str(d): round(float(right[labels == d].mean()), 4) for d in range(10)},
     }
+
+
+def charset_accuracies(
+    probabilities: np.ndarray, labels: np.ndarray, classes: tuple[str, ...]
+) -> dict[str, Any]:
+    """Accuracy in each charset the character models read (on the samples of its classes, the
+    likeliest of its classes, as rthdr.core.characters answers), and per class in alphanumeric."""
+    figures: dict[str, Any] = {}
+    for charset in ("alphanumeric", "letters", "digits"):
+        wanted = np.array([classes.index(class_of(c)) for c in CHARSETS[charset]])
+        pick = np.isin(labels, wanted)
+        right = wanted[probabilities[pick][:, wanted].argmax(1)] == labels[pick]
+        figures[charset] = {"accuracy": float(right.mean()), "samples": int(pick.sum())}
+    wanted = np.array([classes.index(c) for c in classes if c != NONE])
+    best = wanted[probabilities[:, wanted].argmax(1)]
+    figures["per_class"] = {
+        classes[i]: round(float((best[labels == i] == i).mean()), 4) for i in wanted if (labels == i).any()
+    }
+    return figures
 
 
 def compose(drawings: list[Drawing], gaps: np.ndarray) -> Drawing:
@@ -156,6 +187,139 @@ def measure(
         "numbers": number_figures(digits, strokes, weight, test_drawings, test_labels),
         "single_drawing_latency_ms": stroke_latency_ms(strokes),
     }  # fmt: skip
+
+
+def fused_accuracies(
+    image: np.ndarray,
+    strokes: np.ndarray,
+    labels: np.ndarray,
+    classes: tuple[str, ...],
+    weights: dict[str, float],
+) -> dict[str, Any]:
+    """charset_accuracies of the two fused, each charset with its own weight (per class: alphanumeric's)."""
+    figures = {c: charset_accuracies(fuse(image, strokes, w), labels, classes) for c, w in weights.items()}
+    return {**figures["alphanumeric"], **{c: f[c] for c, f in figures.items()}}
+
+
+def read_set(
+    characters: Classifier,
+    strokes: StrokeClassifier,
+    drawings: list[Drawing],
+    labels: np.ndarray,
+    weights: dict[str, float],
+    pictures: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """One set's figures: read from the drawings drawn as pictures, from their strokes, both fused,
+    and, where the set has them, from its own pictures (alone and fused)."""
+    classes = characters.classes
+    picture, stroke_p = characters.predict_all(rendered_inputs(drawings)), strokes(featurize(drawings))
+    figures = {
+        "samples": len(labels),
+        "image": charset_accuracies(picture, labels, classes),
+        "strokes": charset_accuracies(stroke_p, labels, classes),
+        "fused": fused_accuracies(picture, stroke_p, labels, classes, weights),
+    }
+    if pictures is not None:
+        own = characters.predict_all(pictures)
+        figures["font_picture"] = charset_accuracies(own, labels, classes)
+        figures["font_picture_fused"] = fused_accuracies(own, stroke_p, labels, classes, weights)
+    return figures
+
+
+def measure_characters(
+    stroke_model: Path, characters: Classifier, cfg: StrokeConfig, held_out: Path, training: dict[str, Any]
+) -> dict[str, Any]:
+    """The character stroke model's card: the fusion weight on its corpus's held-out 1/12 (split as
+    training split it), then the held-out font families traced and Hershey's validation fonts, read
+    from the picture (the strokes drawn), the strokes and both fused, in each charset."""
+    assert cfg.corpus is not None
+    strokes = StrokeClassifier(stroke_model)
+    corpus = corpora.load(Path(cfg.corpus))
+    if characters.classes != corpus.classes:  # the stroke model has learnt the corpus's
+        raise ValueError(f"{characters.path} and {cfg.corpus} must have the same classes")
+    _, held = corpora.split_indices(corpus, cfg.seed, 1 / 12, cfg.limit)
+    drawings, kept = traced(np.round(corpus.images[held] * 255).astype(np.uint8), progress=False)
+    labels = corpus.labels[held][kept]
+    drawn_p, stroke_p = characters.predict_all(rendered_inputs(drawings)), strokes(featurize(drawings))
+    weights = {
+        charset: fusion_weight(drawn_p, stroke_p, labels, np.array([corpus.classes.index(class_of(c)) for c in CHARSETS[charset]]))
+        for charset in STROKE_CHARSETS
+    }  # fmt: skip
+    sets = {}
+    families = corpora.load(held_out)
+    drawings, kept = traced(np.round(families.images * 255).astype(np.uint8), progress=False)
+    sets["held_out_fonts"] = (drawings, families.labels[kept].astype(np.int64), families.images[kept])
+    pen, pen_labels = hershey_glyphs(corpus.classes, validation=True)
+    sets["hershey_validation"] = (pen, pen_labels, None)
+    figures = {
+        name: read_set(characters, strokes, drawn, truth, weights, pictures)
+        for name, (drawn, truth, pictures) in sets.items()
+    }
+    return {
+        "name": strokes.path.stem,
+        "released": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "task": "classify one handwritten digit or letter (or none) from its pen strokes, for charsets letters and alphanumeric",
+        "classes": list(corpus.classes),
+        "training": training,
+        "fusion": {
+            "image_weight": weights["alphanumeric"],
+            "charset_weights": weights,
+            "image_model": characters.name,
+            "chosen_on": f"{len(labels):,} traced samples of the training corpus's held-out 1/12: their strokes, and the strokes drawn as a picture",
+        },
+        "held_out": figures,
+        "held_out_families": list(families.family_names),
+        "single_drawing_latency_ms": stroke_latency_ms(strokes),
+    }  # fmt: skip
+
+
+def write_character_card(card: dict[str, Any], path: Path) -> None:
+    """strokenet-chars.card.json, and .card.md for people."""
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    sources = (
+        ("the picture alone: the strokes drawn with a round pen", "image"),
+        ("the strokes alone", "strokes"),
+        ("both, fused (picture weights below)", "fused"),
+        ("the font's own picture alone", "font_picture"),
+        ("the font's own picture fused with the strokes", "font_picture_fused"),
+    )
+
+    def table(figures: dict[str, Any]) -> str:
+        rows = [
+            f"| {name} | " + " | ".join(f"{100 * figures[key][c]['accuracy']:.2f} %" for c in ("alphanumeric", "letters", "digits")) + " |"
+            for name, key in sources
+            if key in figures
+        ]  # fmt: skip
+        return "| read from | alphanumeric | letters | digits |\n|---|---|---|---|\n" + "\n".join(rows)
+
+    fonts, pen = card["held_out"]["held_out_fonts"], card["held_out"]["hershey_validation"]
+    per_class = fonts["fused"]["per_class"]
+    weakest = ", ".join(
+        f"{c} {100 * a:.0f} %" for c, a in sorted(per_class.items(), key=lambda kv: kv[1])[:8]
+    )
+    latency = card["single_drawing_latency_ms"]
+    path.with_suffix(".md").write_text(f"""# Model card: {card["name"]}
+
+{card["task"]}. Released {card["released"]}. Fused with {card["fusion"]["image_model"]}, the character model.
+
+**Trained on** {card["training"]["data"]}. Reproduce: `{card["training"]["command"]}`.
+
+**Traced and pen-font strokes, not handwriting.** No handwritten letter set with pen strokes is available
+here: the strokes are traced from rendered font glyphs (and MNIST digits) or are Hershey's centre lines.
+
+## Font families kept out of training, traced ({fonts["samples"]:,} samples: {", ".join(card["held_out_families"])})
+
+{table(fonts)}
+
+Weakest classes, fused: {weakest}.
+
+## Hershey's validation fonts ({pen["samples"]} glyphs: their own pen paths, not traced; thick lines drawn two or three times)
+
+{table(pen)}
+
+The picture's fusion weight, chosen for each charset on {card["fusion"]["chosen_on"]}: {", ".join(f"{c} {w}" for c, w in card["fusion"]["charset_weights"].items())}.
+One drawing: p50 {latency["p50"]} ms, p99 {latency["p99"]} ms (ONNX Runtime, one thread).
+""")
 
 
 def write_card(card: dict[str, Any], path: Path) -> None:

@@ -189,5 +189,12 @@ class StrokeConfig:
 
     epochs: int = setting(15, "training epochs")
     limit: int | None = setting(None, "use only this many MNIST training digits (a smoke run)")
+    corpus: str | None = setting(
+        None,
+        "train the character stroke model instead: on this corpus from `rthdr data corpus` (charset "
+        "alphanumeric, a .npz) traced into strokes, with as many MNIST digits per digit; it learns the "
+        "corpus's classes and fuses with the character model",
+        metavar="NPZ",
+    )
     seed: int = setting(0, "random seed")
     threads: int = setting(0, "CPU threads for PyTorch (0 = all)")

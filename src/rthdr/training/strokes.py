@@ -1,9 +1,12 @@
 """The stroke model: a small 1D CNN that reads a digit from its pen strokes (rthdr.core.strokes
 .features), trained on trajectories traced from MNIST's training digits (rthdr.data.trace) and on
 Hershey's single-stroke fonts, each drawn again every epoch with another slant, size, speed, jitter,
-stroke direction and pen lifts.
+stroke direction and pen lifts. With a character corpus (`--corpus`), the character stroke model:
+the corpus's classes (digits, letters, none), from its samples traced, some of MNIST's digits and
+Hershey's glyphs.
 
     rthdr train-strokes    # about 10 minutes on 2 CPU cores -> models/strokenet.onnx and its card
+    rthdr train-strokes --corpus data/corpus.npz --out src/rthdr/models/strokenet-chars.onnx
 
 The defaults are rthdr.training.config.StrokeConfig's.
 """
@@ -21,6 +24,7 @@ from tqdm import tqdm
 
 from rthdr.core.charsets import DIGITS
 from rthdr.core.strokes import CHANNELS, STEPS, features
+from rthdr.data import corpus as corpora
 from rthdr.data import hershey
 from rthdr.data.mnist import load_mnist, train_validation_split
 from rthdr.data.trace import trace_all
@@ -28,8 +32,9 @@ from rthdr.training.config import StrokeConfig
 from rthdr.training.export import export_graph
 
 BATCH_SIZE = 256
-OUTPUT_NAME = "probabilities"  # the ONNX graph: 'strokes' (N, CHANNELS, STEPS) -> (N, 10) probabilities
-Drawing = list[np.ndarray]  # one digit's strokes, each (n, 2) x, y
+OUTPUT_NAME = "probabilities"  # the ONNX graph: 'strokes' (N, CHANNELS, STEPS) -> (N, classes) probabilities
+Drawing = list[np.ndarray]  # one character's strokes, each (n, 2) x, y
+Drawings = tuple[list[Drawing], np.ndarray]  # drawings and their labels
 
 
 class StrokeNet(nn.Module):
@@ -89,17 +94,19 @@ def augment(drawing: Drawing, rng: np.random.Generator) -> Drawing:
     return out
 
 
-def hershey_digits() -> tuple[list[Drawing], np.ndarray]:
-    """The digits of Hershey's training fonts (not hershey.VALIDATION), y down as on a canvas."""
+def hershey_glyphs(classes: tuple[str, ...] = DIGITS, validation: bool = False) -> Drawings:
+    """The glyphs of `classes` (a merged capital in both cases, as the corpus draws it) in Hershey's
+    training fonts, or its validation fonts (hershey.VALIDATION), y down as on a canvas."""
     drawings, labels = [], []
     for name in hershey.FONTS:
-        if name in hershey.VALIDATION or not hershey.installed():
+        if (name in hershey.VALIDATION) != validation or not hershey.installed():
             continue
         font = hershey.load(name)
-        for digit in DIGITS:
-            if digit in font and font[digit].strokes:
-                drawings.append([s.astype(np.float64) for s in font[digit].strokes])
-                labels.append(int(digit))
+        for label, cls in enumerate(classes):
+            for char in corpora.glyphs(cls) if cls != corpora.NONE else ():
+                if char in font and font[char].strokes:
+                    drawings.append([s.astype(np.float64) for s in font[char].strokes])
+                    labels.append(label)
     return drawings, np.array(labels, np.int64)
 
 
@@ -111,18 +118,50 @@ def traced(images: np.ndarray, progress: bool = True) -> tuple[list[Drawing], np
     return [drawings[i] for i in kept], kept
 
 
-def traced_split(
-    data_dir: str | Path | None, limit: int | None, progress: bool
-) -> tuple[tuple[list[Drawing], np.ndarray], tuple[list[Drawing], np.ndarray]]:
+def traced_split(data_dir: str | Path | None, limit: int | None, progress: bool) -> tuple[Drawings, Drawings]:
     """MNIST's training digits traced, split as `rthdr train` splits them (the same 1/12 held out):
     (training drawings, labels), (validation drawings, labels)."""
     images, labels = load_mnist("train", data_dir)
-    train_idx, val_idx = train_validation_split(len(images), limit=limit)
+    return _traced_parts(images, labels, train_validation_split(len(images), limit=limit), progress)
+
+
+def _traced_parts(
+    images: np.ndarray, labels: np.ndarray, parts: tuple[np.ndarray, ...], progress: bool
+) -> tuple[Drawings, Drawings]:
     split = []
-    for index in (train_idx, val_idx):
+    for index in parts:
         drawings, kept = traced(images[index], progress)
         split.append((drawings, labels[index][kept].astype(np.int64)))
     return split[0], split[1]
+
+
+def character_split(
+    cfg: StrokeConfig, data_dir: str | Path | None, progress: bool
+) -> tuple[Drawings, Drawings, tuple[str, ...]]:
+    """The corpus's samples traced, split as `rthdr train --corpus` splits them (1/12 held out), with
+    as many of MNIST's training digits per digit as the corpus has per class (and its validation
+    digits likewise); and the corpus's classes, MNIST's digits first as in charnet."""
+    assert cfg.corpus is not None
+    corpus = corpora.load(Path(cfg.corpus))
+    if corpus.classes[: len(DIGITS)] != DIGITS:
+        raise ValueError(f"{cfg.corpus}: a character corpus starts with the digits (charset alphanumeric)")
+    images = np.round(corpus.images * 255).astype(np.uint8)
+    (drawings, labels), (val, val_labels) = _traced_parts(
+        images, corpus.labels, corpora.split_indices(corpus, cfg.seed, 1 / 12, cfg.limit), progress
+    )
+    rng = np.random.default_rng(cfg.seed)
+    digits, digit_labels = load_mnist("train", data_dir)
+    train_idx, val_idx = train_validation_split(len(digits), limit=cfg.limit)
+    per_class = -(-len(labels) // len(corpus.classes))
+    picks = [rng.choice(idx, min(len(idx), n), replace=False) for idx, n in ((train_idx, 10 * per_class), (val_idx, len(val_labels) // len(corpus.classes) * 10))]  # fmt: skip
+    (mnist, mnist_labels), (mnist_val, mnist_val_labels) = _traced_parts(
+        digits, digit_labels, tuple(picks), progress
+    )
+    return (
+        (drawings + mnist, np.concatenate([labels, mnist_labels])),
+        (val + mnist_val, np.concatenate([val_labels, mnist_val_labels])),
+        corpus.classes,
+    )
 
 
 def featurize(drawings: list[Drawing]) -> np.ndarray:
@@ -132,7 +171,7 @@ def featurize(drawings: list[Drawing]) -> np.ndarray:
 
 
 def predict(net: StrokeNet, inputs: np.ndarray) -> np.ndarray:
-    """(N, CHANNELS, STEPS) -> (N, 10) probabilities."""
+    """(N, CHANNELS, STEPS) -> (N, classes) probabilities."""
     net.eval()
     with torch.no_grad():
         return torch.softmax(net(torch.from_numpy(inputs)), 1).numpy()
@@ -141,19 +180,25 @@ def predict(net: StrokeNet, inputs: np.ndarray) -> np.ndarray:
 def train_strokes(
     out: Path, cfg: StrokeConfig, data_dir: str | Path | None = None, progress: bool = True
 ) -> tuple[StrokeNet, dict[str, object]]:
-    """Train on traced MNIST training digits and Hershey's training fonts (drawn afresh each epoch),
-    keep the epoch best on the traced validation digits, and export `out` (ONNX)."""
+    """Train on traced MNIST training digits (or a traced corpus, with cfg.corpus) and Hershey's
+    training fonts (drawn afresh each epoch), keep the epoch best on the traced validation split, and
+    export `out` (ONNX)."""
     torch.manual_seed(cfg.seed)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     rng = np.random.default_rng(cfg.seed)
     epochs = cfg.epochs
-    (drawings, labels), (val_drawings, val_labels) = traced_split(data_dir, cfg.limit, progress)
-    pen, pen_labels = hershey_digits()
+    if cfg.corpus:
+        (drawings, labels), (val_drawings, val_labels), classes = character_split(cfg, data_dir, progress)
+    else:
+        (drawings, labels), (val_drawings, val_labels) = traced_split(data_dir, cfg.limit, progress)
+        classes = DIGITS
+    traced_count = len(labels)
+    pen, pen_labels = hershey_glyphs(classes)
     copies = max(1, len(drawings) // (20 * max(1, len(pen))))  # Hershey: about 5 % of each epoch
     drawings, labels = drawings + pen * copies, np.concatenate([labels, np.tile(pen_labels, copies)])
     x_val, y_val = featurize(val_drawings), val_labels
-    net = StrokeNet()
+    net = StrokeNet(len(classes))
     optimizer = torch.optim.AdamW(net.parameters(), 3e-3, weight_decay=1e-4)
     steps = epochs * -(-len(drawings) // BATCH_SIZE)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, 3e-3, total_steps=steps)
@@ -197,10 +242,11 @@ def train_strokes(
     net.eval()
     out.parent.mkdir(parents=True, exist_ok=True)
     metrics: dict[str, object] = {
-        "traced_training_digits": len(labels) - len(pen_labels) * copies,
-        "hershey_digits": len(pen_labels),
+        "classes": list(classes),
+        "traced_training_samples": traced_count,
+        "hershey_glyphs": len(pen_labels),
         "hershey_copies": copies,
-        "validation_digits": len(y_val),
+        "validation_samples": len(y_val),
         "validation_accuracy": best,
         "epochs": epochs,
         "history": history,

@@ -13,7 +13,7 @@ from rthdr.api.dependencies import (
     PredictorDep,
     ReadersDep,
     SettingsDep,
-    StrokesDep,
+    StrokeModelsDep,
 )
 from rthdr.api.inputs import REQUEST_BODY, Drawing, read_drawing
 from rthdr.api.metrics import PREDICTIONS
@@ -28,8 +28,8 @@ from rthdr.api.schemas import (
     Timing,
     error_responses,
 )
-from rthdr.core.characters import read_characters, require_charset
-from rthdr.core.charsets import DEFAULT_CHARSET
+from rthdr.core.characters import Outputs, read_character, read_characters, require_charset
+from rthdr.core.charsets import DEFAULT_CHARSET, DIGITS, SCRIPT_CHARSETS
 from rthdr.core.explain import explain as heatmap
 from rthdr.core.inference import StrokeClassifier, fuse
 from rthdr.core.pipeline import png_data_url, prepare, prepare_strokes
@@ -61,7 +61,7 @@ async def predict(
     predictor: PredictorDep,
     readers: ReadersDep,
     settings: SettingsDep,
-    stroke_model: StrokesDep,
+    stroke_models: StrokeModelsDep,
     explain: ExplainParam = False,
     charset: CharsetParam = DEFAULT_CHARSET,
 ) -> PredictResponse:
@@ -80,11 +80,17 @@ async def predict(
     model_input = prepared.model_input[np.newaxis]
     inference_started = time.perf_counter()
     digit_outputs = await predictor.run(model_input) if digits else None
-    sources = None
-    if digit_outputs is not None and drawing.strokes is not None:
-        digit_outputs, sources = with_strokes(digit_outputs, drawing, stroke_model)
     character_outputs = await reader.run(model_input) if reader else None
     classes = reader.classifier.classes if reader else ()
+    sources = None
+    if drawing.strokes is not None:  # fused with the model that answers: in digits the digit model's
+        stroke_model = stroke_models.for_charset(charset)
+        if digit_outputs is not None:
+            digit_outputs, sources = with_strokes(digit_outputs, drawing, stroke_model, DIGITS, charset)
+        elif character_outputs is not None:
+            character_outputs, sources = with_strokes(
+                character_outputs, drawing, stroke_model, classes, charset
+            )
     (reading,) = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
     answered_by = predictor.classifier if digits or reader is None else reader.classifier
@@ -120,27 +126,40 @@ async def predict(
     )
 
 
+# What the stroke models cannot read (their training data has no strokes of these scripts).
+NO_STROKE_MODEL = {
+    charset: f"no stroke model reads {charset}: its digits have no pen-stroke training data here "
+    "(fonts only, no single-stroke fonts); read from the picture alone"
+    for charset in SCRIPT_CHARSETS
+}
+
+
 def with_strokes(
-    outputs: tuple[np.ndarray, np.ndarray], drawing: Drawing, model: StrokeClassifier | None
-) -> tuple[tuple[np.ndarray, np.ndarray], Sources]:
-    """The image model's outputs fused with the stroke model's reading of the strokes (the class maps
-    stay the image model's: the explanation is of the picture), and what each source said."""
+    outputs: Outputs, drawing: Drawing, model: StrokeClassifier | None, classes: tuple[str, ...], charset: str
+) -> tuple[Outputs, Sources]:
+    """The answering model's outputs fused with the stroke model's reading of the strokes (the class
+    maps stay the image model's: the explanation is of the picture), and what each source said."""
     assert drawing.strokes is not None
     image_p, cams = outputs
 
     def said(probabilities: np.ndarray) -> SourceReading:
-        digit = int(probabilities[0].argmax())
-        return SourceReading(digit=digit, confidence=float(probabilities[0, digit]))
+        reading = read_character(probabilities[0], cams[0], classes, charset)
+        digit = int(reading.character) if reading.character in DIGITS else None
+        return SourceReading(character=reading.character, digit=digit, confidence=reading.confidence)
 
     image_sent = drawing.image is not None
     if model is None:
-        return outputs, Sources(image=said(image_p), image_sent=image_sent)
+        unread = NO_STROKE_MODEL.get(
+            charset, "the service has no stroke model for this charset: read from the picture alone"
+        )
+        return outputs, Sources(image=said(image_p), image_sent=image_sent, strokes_unread=unread)
     stroke_p = model(features(drawing.strokes)[np.newaxis])
-    fused = fuse(image_p, stroke_p, model.image_weight)
+    weight = model.image_weight_in(charset)
+    fused = fuse(image_p, stroke_p, weight)
     return (fused, cams), Sources(
         image=said(image_p),
         strokes=said(stroke_p),
         fused=said(fused),
-        image_weight=model.image_weight,
+        image_weight=weight,
         image_sent=image_sent,
     )

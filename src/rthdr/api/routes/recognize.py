@@ -14,7 +14,7 @@ from rthdr.api.dependencies import (
     PredictorDep,
     ReadersDep,
     SettingsDep,
-    StrokesDep,
+    StrokeModelsDep,
 )
 from rthdr.api.inputs import REQUEST_BODY, read_drawing
 from rthdr.api.metrics import PREDICTIONS
@@ -61,7 +61,7 @@ async def recognize(
     readers: ReadersDep,
     settings: SettingsDep,
     lines: LinesDep,
-    stroke_model: StrokesDep,
+    stroke_models: StrokeModelsDep,
     explain: ExplainParam = False,
     charset: CharsetParam = DEFAULT_CHARSET,
 ) -> RecognizeResponse:
@@ -83,16 +83,21 @@ async def recognize(
     inputs = np.stack([d.model_input for d in prepared.digits])
     inference_started = time.perf_counter()
     digit_outputs = await predictor.run(inputs) if digits else None
-    if digit_outputs is not None and strokes is not None and stroke_model is not None:
-        drawn = np.stack([features([strokes[i] for i in g.strokes]) for g in groups])
-        digit_outputs = (
-            fuse(digit_outputs[0], stroke_model(drawn), stroke_model.image_weight),
-            digit_outputs[1],
-        )
     # A number's digits are not checked by the character model: cut from photos, 1s and 0s look like
     # I and O to it (of 1,000 digits of validation numbers, 7.7 % came back not_a_digit, 32 % of the 1s).
     character_outputs = await reader.run(inputs) if reader and not digits else None
     classes = reader.classifier.classes if reader else ()
+    stroke_model = stroke_models.for_charset(charset)
+    if strokes is not None and stroke_model is not None:  # each group's strokes, fused with its picture
+        drawn = stroke_model(np.stack([features([strokes[i] for i in g.strokes]) for g in groups]))
+        weight = stroke_model.image_weight_in(charset)
+        if digit_outputs is not None:
+            digit_outputs = (fuse(digit_outputs[0], drawn, weight), digit_outputs[1])
+        elif character_outputs is not None:
+            character_outputs = (
+                fuse(character_outputs[0], drawn, weight),
+                character_outputs[1],
+            )
     readings = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
     boxes, regions = prepared.original_boxes(), prepared.original_regions()

@@ -111,8 +111,10 @@ export function doubt(r) {
  */
 export function sourcesText(r) {
   const s = r.sources;
+  // "no stroke model reads devanagari: ..." -> "Picture only: no stroke model reads devanagari"
+  if (s?.strokes_unread) return `Picture only: ${s.strokes_unread.split(":")[0]}`;
   if (!s?.strokes || !s.fused) return null;
-  const one = (name, x) => `${name} ${x.digit} (${percent(x.confidence)})`;
+  const one = (name, x) => `${name} ${x.character} (${percent(x.confidence)})`;
   const weight = s.image_weight;
   return `${one("Picture", s.image)}, ${one("strokes", s.strokes)}, weighed ${weight} : ${Math.round((1 - weight) * 100) / 100}`;
 }
