@@ -1,8 +1,9 @@
 """The constants the page's JavaScript shares with the Python serving code, rendered as an ES module.
 
-The browser's port of the preprocessing (static/preprocess.js) must use the server's numbers, so
-they are generated, never copied by hand; tests/api/test_page_constants.py fails when the committed
-static/constants.js differs from what this renders. After changing one of them:
+The browser's ports of the preprocessing (static/preprocess.js) and of the character reading
+(static/characters.js) must use the server's numbers and classes, so they are generated, never
+copied by hand; tests/api/test_page_constants.py fails when the committed static/constants.js
+differs from what this renders. After changing one of them:
 
     python -m rthdr.api.page_constants --write
 """
@@ -10,10 +11,11 @@ static/constants.js differs from what this renders. After changing one of them:
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from types import ModuleType
 
-from rthdr.core import decode, explain, inference, preprocess
+from rthdr.core import characters, charsets, decode, explain, inference, preprocess
 
 CONSTANTS_JS = Path(__file__).resolve().parent / "static" / "constants.js"
 
@@ -31,6 +33,11 @@ SHARED: list[tuple[ModuleType, str]] = [
     (preprocess, "DETAIL"),
     (inference, "UNCERTAIN_BELOW"),
     (explain, "DISPLAY"),
+    (characters, "NOT_A_DIGIT_ABOVE"),
+    (characters, "CANDIDATES"),
+    (charsets, "DIGITS"),
+    (charsets, "LETTERS"),
+    (charsets, "NONE"),
 ]
 
 HEADER = """\
@@ -40,9 +47,15 @@ HEADER = """\
 
 
 def literal(value: object) -> str:
-    """A Python int or float as the JavaScript number it equals (repr round-trips in both)."""
+    """A Python number, string or tuple of characters as the JavaScript value it equals: a number's
+    repr round-trips in both, and the characters are spread from one string (an array of them would
+    be one line each, once Prettier is done)."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, tuple) and all(isinstance(c, str) and len(c) == 1 for c in value):
+        return f"[...{json.dumps(''.join(value))}]"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"only numbers are shared with the page, not {value!r}")
+        raise TypeError(f"only numbers, strings and characters are shared with the page, not {value!r}")
     return repr(value)
 
 

@@ -116,7 +116,7 @@ def digit_reading(prediction: Prediction, check: DigitCheck | None) -> Character
     """The digit model's answer as a reading in charset digits, flagged `not_a_digit` where the
     character model's check (None: no character model) finds it is none, and `models_disagree`
     (looks_like: the character model's digit) where it reads another digit."""
-    order = np.argsort(-prediction.probabilities)[:CANDIDATES]
+    order = np.argsort(-prediction.probabilities, kind="stable")[:CANDIDATES]  # ties: the lower digit first
     candidates = [(str(i), float(prediction.probabilities[i])) for i in order]
     reason, looks_like, digit = None, None, prediction.digit
     if check is not None and check.flagged:

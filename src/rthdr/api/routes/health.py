@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
-from rthdr.api.dependencies import ClassifierDep, SettingsDep, StrokesDep
+from rthdr.api.dependencies import ClassifierDep, ReadersDep, SettingsDep, StrokesDep
 from rthdr.api.schemas import ModelCard, OnDevice, ReviewStatus, Status, error_responses
 
 TEMPERATURE_HEADER = "X-Model-Temperature"  # the file's calibration (see rthdr.core.inference.Classifier)
 STROKE_MODEL_HEADER = "X-Stroke-Model"  # on the model file: the stroke model's path, where there is one
 IMAGE_WEIGHT_HEADER = "X-Fusion-Image-Weight"  # on the stroke model: see rthdr.core.inference.fuse
+CHARACTER_MODEL_HEADER = "X-Character-Model"  # on the model file: the character model's, likewise
+CLASSES_HEADER = "X-Model-Classes"  # on the character model: its class names, a JSON list
 STROKE_MODEL_PATH = "/api/v1/model/strokes/file"
+CHARACTER_MODEL_PATH = "/api/v1/model/characters/file"
 CACHE = {"Cache-Control": "public, max-age=3600"}
 
 router = APIRouter(tags=["operations"])
@@ -57,17 +62,46 @@ async def model_card(classifier: ClassifierDep) -> dict[str, Any]:
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def model_file(
-    classifier: ClassifierDep, stroke_model: StrokesDep, variant: ModelVariant = "best"
+    classifier: ClassifierDep, readers: ReadersDep, stroke_model: StrokesDep, variant: ModelVariant = "best"
 ) -> FileResponse:
     """`best`: the INT8 model beside the served one if there is one (a quarter of the download),
-    else the served model itself; `served`: always the model the server runs. Where the server
-    fuses drawings with their strokes, a header names the stroke model, so the page does too."""
-    int8 = classifier.path.with_suffix(".int8.onnx")
-    path = int8 if variant == "best" and int8.is_file() else classifier.path
-    # the page calibrates its answers as the server does (rthdr.core.inference.calibrated)
-    headers = {**CACHE, TEMPERATURE_HEADER: str(classifier.temperature)}
+    else the served model itself; `served`: always the model the server runs. Headers name the
+    stroke model where the server fuses drawings with their strokes, and the character model where
+    it checks that a digit is one, so the page does too."""
+    headers: dict[str, str] = {}
     if stroke_model is not None:
         headers[STROKE_MODEL_HEADER] = STROKE_MODEL_PATH
+    if readers.characters is not None:
+        headers[CHARACTER_MODEL_HEADER] = CHARACTER_MODEL_PATH
+    return model_download(classifier.path, classifier.temperature, variant, headers)
+
+
+@router.get(
+    CHARACTER_MODEL_PATH,
+    tags=["recognition"],
+    summary="The ONNX character model, for letters and the not-a-digit check in the browser",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(404)},
+)
+async def character_model_file(readers: ReadersDep, variant: ModelVariant = "best") -> FileResponse:
+    """The model the server reads letters with and checks digits with, `variant` as for the model
+    file, and (headers) its temperature and class names; 404 where the server has none (it then
+    serves charset digits only, unchecked)."""
+    if readers.characters is None:
+        raise HTTPException(404, "This server has no character model (RTHDR_CHARACTER_MODEL names its file).")
+    classifier = readers.characters.classifier
+    classes = json.dumps(classifier.classes)  # escapes any non-ASCII: a header is Latin-1
+    return model_download(classifier.path, classifier.temperature, variant, {CLASSES_HEADER: classes})
+
+
+def model_download(
+    served: Path, temperature: float, variant: ModelVariant, headers: dict[str, str]
+) -> FileResponse:
+    """A model file for the page: the INT8 one beside `served` for `best` where there is one, with
+    the temperature the page calibrates its answers with (rthdr.core.inference.calibrated)."""
+    int8 = served.with_suffix(".int8.onnx")
+    path = int8 if variant == "best" and int8.is_file() else served
+    headers = {**CACHE, TEMPERATURE_HEADER: str(temperature), **headers}
     return FileResponse(path, media_type="application/octet-stream", filename=path.name, headers=headers)
 
 

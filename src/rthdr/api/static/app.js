@@ -115,15 +115,15 @@ let debounceTimer = 0;
 let lastSent = 0;
 
 /**
- * The server's answer, or the in-browser model's when "On device" is on (and applies: a digit), about
- * the inked part of the pad, with its boxes and heatmaps moved back onto the whole pad. `interim`:
- * asked mid-stroke.
+ * The server's answer, or the in-browser models' when "On device" is on (and applies: one character
+ * of a charset they read), about the inked part of the pad, with its boxes and heatmaps moved back
+ * onto the whole pad. `interim`: asked mid-stroke.
  */
 async function readDrawing(signal, interim) {
   const part = pad.inkedPart();
   const strokes = pad.strokesFrom(part.x, part.y); // the pen's path, read and fused with the picture
   const { data, roundTripMs } = useDevice()
-    ? { data: await predictCanvas(part.canvas, { explain: settings.explain, strokes }) }
+    ? { data: await predictCanvas(part.canvas, { explain: settings.explain, strokes, charset: charset() }) }
     : await recogniseImage(part.canvas.toDataURL("image/png"), { ...settings, interim }, signal, strokes);
   if (!data) throw new ApiError("no_digit_found", prompt());
   return { data: onPad(data, part), roundTripMs };
@@ -223,12 +223,12 @@ async function markUpload(readings) {
   showMarks($("upload-marks"), { width: preview.naturalWidth, height: preview.naturalHeight }, readings);
 }
 
-/** The server's answer about an upload, or the in-browser model's when "On device" is on. */
+/** The server's answer about an upload, or the in-browser models' when "On device" is on. */
 async function readUpload(file, signal) {
   if (!useDevice()) return recogniseImage(file, settings, signal);
   let data;
   try {
-    data = await predictFile(file, { explain: settings.explain });
+    data = await predictFile(file, { explain: settings.explain, charset: charset() });
   } catch (err) {
     if (err.name !== "EncodingError" && err.name !== "InvalidStateError") throw err;
     throw new ApiError("invalid_image", UNREADABLE_HERE); // what createImageBitmap says of non-images

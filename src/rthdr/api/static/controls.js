@@ -4,7 +4,7 @@
 // answer is app.js's business, through the callbacks.
 
 import { CHARSETS, charsetOr, DEFAULT_CHARSET } from "./charsets.js";
-import { loadModel, modelFile, runtimeAvailable } from "./ondevice.js";
+import { loadModel, modelFile, readsOnDevice, runtimeAvailable } from "./ondevice.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -24,12 +24,12 @@ const DEVICE_NOTES = {
   loading: "Loading the model into this browser…",
   ready: "Drawings are read in this browser, and so are uploaded pictures.",
   number: "Whole numbers are read on the server. On device reads one digit at a time.",
-  letters: "Letters are read on the server. On device reads digits only.",
-  script: "Other scripts' digits are read on the server. On device reads 0-9 only.",
+  letters: "Letters are read on the server. On device reads digits only.", // no character model sent
+  script: "Other scripts' digits are read on the server.",
 };
 
-// Only the server has the character model, and only one-digit answers have a charset: /recognize
-// reads digits, and the review queue (corrections) holds digits.
+// Only one-character answers have a charset: /recognize reads digits, and the review queue
+// (corrections) holds digits.
 const CHARSET_NOTES = {
   digits: "",
   letters: "Capitals, and a b d e f g h n q r t; other small letters are read as capitals.",
@@ -59,10 +59,10 @@ export const charset = () => (settings.mode === "digit" ? settings.charset : DEF
 /** What a drawing is, in the words of the prompts: "Draw a letter", "Write a number". */
 export const prompt = () => (settings.mode === "number" ? "Write a number" : CHARSETS[charset()].prompt);
 
-/** Whether the in-browser model (a digit model) can answer: a single digit, not letters. */
-const deviceApplies = () => settings.mode === "digit" && charset() === DEFAULT_CHARSET;
+/** Whether the in-browser models can answer: one character, of a charset they read. */
+const deviceApplies = () => settings.mode === "digit" && readsOnDevice(charset());
 
-/** Whether drawings go to the in-browser model: asked for, loaded, and one digit at a time. */
+/** Whether drawings go to the in-browser models: asked for, loaded, and one character at a time. */
 export const useDevice = () => settings.onDevice && device === "ready" && deviceApplies();
 
 function restore() {
@@ -91,7 +91,7 @@ function deviceNote() {
   if (settings.mode === "number") return DEVICE_NOTES.number;
   if (!deviceApplies()) return CHARSETS[charset()].script ? DEVICE_NOTES.script : DEVICE_NOTES.letters;
   if (device !== "ready") return DEVICE_NOTES[device];
-  const { name, bytes } = modelFile(); // say which model runs: the INT8 one may differ a little
+  const { name, bytes } = modelFile(charset()); // say which model answers: the INT8 one may differ a little
   return `${DEVICE_NOTES.ready} Model: ${name}, ${Math.round(bytes / 1024)} kB.`;
 }
 

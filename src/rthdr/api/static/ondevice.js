@@ -1,12 +1,15 @@
-// On-device recognition: the same model, run in the browser by ONNX Runtime Web (WebAssembly), fed
+// On-device recognition: the same models, run in the browser by ONNX Runtime Web (WebAssembly), fed
 // by the server's own preprocessing ported to JavaScript (preprocess.js), for drawings and uploaded
-// pictures alike. Drawings are read from their strokes too and the two readings fused, as the
-// server does (strokes.js), where the server has a stroke model. Everything loads lazily, on the
-// first use: the runtime (a 50 kB module and a 14 MB WebAssembly file) and the model files. The
-// sessions are kept in memory, so once loaded the page needs no server to recognise a digit.
+// pictures alike. As on the server, digits are checked by the character model, which also reads
+// letters (characters.js), and drawn digits are read from their strokes too and the two readings
+// fused (strokes.js), where the server has those models. Everything loads lazily, on the first use:
+// the runtime (a 50 kB module and a 14 MB WebAssembly file) and the model files. The sessions are
+// kept in memory, so once loaded the page needs no server to recognise a character.
 
 import { calibrated } from "./calibrate.js";
-import { SIZE, UNCERTAIN_BELOW } from "./constants.js";
+import { checkDigit, digitReading, readCharacter } from "./characters.js";
+import { CHARSETS, DEFAULT_CHARSET } from "./charsets.js";
+import { SIZE } from "./constants.js";
 import { canvasGrey, decodeFile } from "./decode.js";
 import { explanationDataURL, gradCam } from "./heatmap.js";
 import { toModelInput } from "./preprocess.js";
@@ -32,53 +35,82 @@ export async function runtimeAvailable() {
   }
 }
 
-let sessionPromise = null;
-let modelName = "";
-let modelBytes = 0;
-let temperature = 1; // the model file's calibration, sent with it
+const IMAGE_DIMS = [1, 1, SIZE, SIZE]; // the image models' input: one 28 x 28 picture
 
-/** The model file the browser runs: its name (digitnet.int8.onnx, say) and size in bytes. */
-export const modelFile = () => ({ name: modelName, bytes: modelBytes });
+let sessionPromise = null;
+let models = null; // once loaded: the runtime and the models, as createSession gives them
 let queue = Promise.resolve(); // one run at a time: a session cannot run twice at once
 
 /** The runtime and the models, loaded once; a failed load may be retried. */
 export function loadModel() {
-  sessionPromise ??= createSession().catch((err) => {
-    sessionPromise = null;
-    throw err;
-  });
+  sessionPromise ??= createSession().then(
+    (loaded) => (models = loaded),
+    (err) => {
+      sessionPromise = null;
+      throw err;
+    },
+  );
   return sessionPromise;
+}
+
+/**
+ * Whether the browser reads `charset`: digits, and letters and alphanumeric where the server sends
+ * its character model (said with the digit model: until that is loaded, they may be); never the
+ * other scripts' digits, whose script model stays on the server.
+ */
+export function readsOnDevice(charset) {
+  if (charset === DEFAULT_CHARSET) return true;
+  return !CHARSETS[charset].script && (models === null || models.characters !== null);
+}
+
+/** The model file that answers in `charset` (digitnet.int8.onnx, say): its name and size in bytes. */
+export function modelFile(charset) {
+  const { name, bytes } = charset === DEFAULT_CHARSET ? models.digits : models.characters;
+  return { name, bytes };
 }
 
 async function createSession() {
   const ort = await import(ORT_MODULE);
   ort.env.wasm.wasmPaths = ORT_DIR;
   // Threads need SharedArrayBuffer, i.e. cross-origin isolation, which this page does not have;
-  // one thread runs this small model in a few milliseconds anyway.
+  // one thread runs these small models in a few milliseconds anyway.
   ort.env.wasm.numThreads = 1;
-  const response = await fetchModel(MODEL_URL, "model file");
-  modelName = filename(response.headers.get("Content-Disposition")) ?? "model";
-  temperature = Number(response.headers.get("X-Model-Temperature") ?? 1) || 1;
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  modelBytes = bytes.length;
-  const session = await openSession(ort, bytes, "image", [1, 1, SIZE, SIZE]);
-  // Where the server fuses drawings with their strokes, it names its stroke model here.
-  const strokesURL = response.headers.get("X-Stroke-Model");
-  return { ort, session, strokes: strokesURL ? await loadStrokeModel(ort, strokesURL) : null };
+  const digits = await loadModelFile(ort, MODEL_URL, "model file", "image", IMAGE_DIMS);
+  // Where the server fuses drawings with their strokes, or checks digits with its character model,
+  // it names those models here.
+  const strokesURL = digits.headers.get("X-Stroke-Model");
+  const strokes =
+    strokesURL && (await loadModelFile(ort, strokesURL, "stroke model", "strokes", [1, CHANNELS, STEPS]));
+  const charactersURL = digits.headers.get("X-Character-Model");
+  const characters =
+    charactersURL && (await loadModelFile(ort, charactersURL, "character model", "image", IMAGE_DIMS));
+  return {
+    ort,
+    digits,
+    // the image model's weight when the two are fused (the server's)
+    strokes: strokes && { ...strokes, imageWeight: Number(strokes.headers.get("X-Fusion-Image-Weight")) },
+    characters: characters && {
+      ...characters,
+      classes: JSON.parse(characters.headers.get("X-Model-Classes")),
+    },
+  };
 }
 
-/** The stroke model and the image model's weight when the two are fused (the server's). */
-async function loadStrokeModel(ort, url) {
-  const response = await fetchModel(url, "stroke model");
-  const imageWeight = Number(response.headers.get("X-Fusion-Image-Weight"));
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  return { session: await openSession(ort, bytes, "strokes", [1, CHANNELS, STEPS]), imageWeight };
-}
-
-async function fetchModel(url, what) {
+/**
+ * A model file from the server, opened: its session, file name and size, the calibration it was
+ * sent with (rthdr.core.inference.Classifier.temperature) and the response's headers.
+ */
+async function loadModelFile(ort, url, what, input, dims) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`The ${what} could not be loaded (HTTP ${response.status}).`);
-  return response;
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return {
+    session: await openSession(ort, bytes, input, dims),
+    name: filename(response.headers.get("Content-Disposition")) ?? what,
+    bytes: bytes.length,
+    temperature: Number(response.headers.get("X-Model-Temperature") ?? 1) || 1,
+    headers: response.headers,
+  };
 }
 
 /** A session for a model file, already run once on zeros fed to its input `name` of shape `dims`. */
@@ -96,45 +128,52 @@ function filename(disposition) {
 }
 
 /**
- * Recognise the drawing on a canvas in the browser. Resolves to an answer shaped like the server's
- * /predict answer (plus `source` and `timing_ms`), or null when the canvas holds no digit. With
- * `strokes` (the drawing's, as the server takes them) the answer is fused from both models, as the
- * server's, and `sources` says what each said.
+ * Recognise the drawing on a canvas in the browser, in `charset` (one readsOnDevice says yes to).
+ * Resolves to an answer shaped like the server's /predict answer (plus `source` and `timing_ms`), or
+ * null when the canvas holds no ink. With `strokes` (the drawing's, as the server takes them) a
+ * digit is fused from both models, as the server's, and `sources` says what each said.
  */
-export async function predictCanvas(canvas, { explain = false, strokes = null } = {}) {
+export async function predictCanvas(
+  canvas,
+  { explain = false, strokes = null, charset = DEFAULT_CHARSET } = {},
+) {
   await loadModel();
   const started = performance.now();
-  return predict(canvasGrey(canvas), 1, started, explain, strokes);
+  return predict(canvasGrey(canvas), 1, started, { explain, strokes, charset });
 }
 
 /**
  * Recognise an image file in the browser, as predictCanvas; its region is in the file's pixels.
  * Rejects when the browser cannot decode the file.
  */
-export async function predictFile(file, { explain = false } = {}) {
+export async function predictFile(file, { explain = false, charset = DEFAULT_CHARSET } = {}) {
   await loadModel();
   const started = performance.now();
   const { grey, scale } = await decodeFile(file);
-  return predict(grey, scale, started, explain);
+  return predict(grey, scale, started, { explain, strokes: null, charset });
 }
 
-/** The model's answer about a grey image; `scale`: picture pixels per grey pixel. */
-async function predict(grey, scale, started, explain, strokes) {
-  const { ort, session, strokes: strokeModel } = await loadModel();
+/** The models' answer about a grey image; `scale`: picture pixels per grey pixel. */
+async function predict(grey, scale, started, { explain, strokes, charset }) {
+  const { ort, digits: digitModel, strokes: strokeModel, characters } = await loadModel();
   const read = toModelInput(grey);
   if (!read) return null;
-  const feeds = { image: new ort.Tensor("float32", read.input, [1, 1, SIZE, SIZE]) };
-  const reader = strokes && strokeModel; // the stroke model, where there are strokes for it
-  const strokeFeeds = reader && {
+  const picture = { image: new ort.Tensor("float32", read.input, IMAGE_DIMS) };
+  const digits = charset === DEFAULT_CHARSET;
+  // Digits are fused with the stroke model, where there are strokes for it. Letters are read from
+  // the picture alone here: the server may fuse them with its character stroke model
+  // (strokenet-chars), which the page does not load.
+  const fused = digits && strokes && strokeModel;
+  const strokeFeeds = fused && {
     strokes: new ort.Tensor("float32", features(strokes), [1, CHANNELS, STEPS]),
   };
   const preprocessed = performance.now();
-  const run = queue.then(async () => [
-    await session.run(feeds),
-    reader && (await reader.session.run(strokeFeeds)),
+  const [digitOutputs, strokeOutputs, characterOutputs] = await inTurn([
+    digits && [digitModel.session, picture],
+    strokeFeeds && [strokeModel.session, strokeFeeds],
+    // In digits, the check of the picture that it is a digit: not fused with the strokes, as on the server.
+    characters && [characters.session, picture],
   ]);
-  queue = run.catch(() => {});
-  const [outputs, strokeOutputs] = await run;
   const inferred = performance.now();
   // The latency shown is the recognition's (reading the picture + preprocessing + models).
   const timing = {
@@ -142,42 +181,60 @@ async function predict(grey, scale, started, explain, strokes) {
     inference: inferred - preprocessed,
     total: inferred - started,
   };
-  const image = calibrated(outputs.probabilities.data, temperature);
-  const { probabilities, sources } = strokes
-    ? withStrokes(image, strokeOutputs?.probabilities.data, reader?.imageWeight)
-    : { probabilities: image, sources: null };
-  const { digit } = said(probabilities);
-  const uncertain = probabilities[digit] < UNCERTAIN_BELOW;
-  // The server's charset fields too, so the page treats both alike (the browser has no character
-  // model: its answers are digits, never checked for "not a digit").
-  const candidates = probabilities
-    .map((probability, d) => ({ character: String(d), probability }))
-    .sort((a, b) => b.probability - a.probability)
-    .slice(0, 5);
+  const characterProbabilities =
+    characterOutputs && calibrated(characterOutputs.probabilities.data, characters.temperature);
+  let reading;
+  let probabilities = null; // charset digits: the digit model's ten, as the server's answer
+  let sources = null;
+  if (digits) {
+    const image = calibrated(digitOutputs.probabilities.data, digitModel.temperature);
+    ({ probabilities, sources } = strokes
+      ? withStrokes(image, strokeOutputs?.probabilities.data, strokeModel?.imageWeight)
+      : { probabilities: image, sources: null });
+    const check = characterProbabilities && checkDigit(characterProbabilities, characters.classes);
+    reading = digitReading(probabilities, check);
+  } else {
+    reading = readCharacter(characterProbabilities, characters.classes, charset);
+  }
   const answer = {
-    charset: "digits",
-    character: String(digit),
-    digit,
-    confidence: probabilities[digit],
+    charset,
+    character: reading.character,
+    digit: /^\d$/.test(reading.character) ? Number(reading.character) : null,
+    confidence: reading.confidence,
     probabilities,
-    candidates,
-    uncertain,
-    reason: uncertain ? "low_confidence" : null,
-    looks_like: null,
+    candidates: reading.candidates,
+    uncertain: reading.uncertain,
+    reason: reading.reason,
+    looks_like: reading.looks_like,
     preprocessed: inputToDataURL(read.input),
     region: read.square.map((v) => v * scale),
     heatmap: null,
-    model: { name: modelName },
+    model: { name: (digits ? digitModel : characters).name },
     sources,
     source: "device",
     timing_ms: timing,
   };
   if (explain) {
-    const [, , h, w] = outputs.cam.dims; // (1, 10, 7, 7): a map per digit
-    const values = gradCam(outputs.cam.data.subarray(digit * h * w, (digit + 1) * h * w));
+    const { cam } = digits ? digitOutputs : characterOutputs; // (1, C, 7, 7): a map per class
+    const [, , h, w] = cam.dims;
+    const values = gradCam(cam.data.subarray(reading.index * h * w, (reading.index + 1) * h * w));
     answer.heatmap = { image: explanationDataURL(read.input, values), values };
   }
   return answer;
+}
+
+/**
+ * Each [session, feeds] run in turn, after the runs already queued (false: nothing to run, its
+ * outputs false too).
+ */
+function inTurn(runs) {
+  const run = queue.then(async () => {
+    const outputs = [];
+    for (const one of runs) outputs.push(one && (await one[0].run(one[1])));
+    return outputs;
+  });
+  queue = run.catch(() => {});
+  return run;
 }
 
 /**
