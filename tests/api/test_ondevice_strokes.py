@@ -21,6 +21,7 @@ def test_the_page_gets_the_stroke_model_the_server_fuses_with(client) -> None:
     assert response.status_code == 200 and response.content == served.path.read_bytes()
     assert response.headers["content-type"] == "application/octet-stream"
     assert float(response.headers["x-fusion-image-weight"]) == served.image_weight == 0.2
+    assert float(response.headers["x-model-temperature"]) == served.temperature
     assert response.headers["cache-control"] == client.get(MODEL_FILE).headers["cache-control"]
 
 

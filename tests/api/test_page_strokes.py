@@ -125,6 +125,23 @@ def test_a_drawn_digit_is_sent_with_its_strokes_and_both_sources_are_shown(page)
     screenshot(page, "strokes-fused.png")
 
 
+def test_a_letter_drawn_in_letters_mode_is_read_from_both_sources(page) -> None:
+    page.select_option("#charset", "letters")
+    a = [[(80, 240), (140, 40), (200, 240)], [(105, 160), (175, 160)]]
+    _, answer = read(page, a)
+    sources = answer["sources"]
+    assert answer["character"] == "A" and sources["strokes"]["character"] == "A", sources
+    assert page.locator("#sources").inner_text().startswith(f"Picture {sources['image']['character']} (")
+    screenshot(page, "strokes-letter.png")
+
+
+def test_another_scripts_digit_says_its_strokes_are_not_read(page) -> None:
+    page.select_option("#charset", "devanagari")
+    _, answer = read(page, DIGITS[1])
+    assert answer["sources"]["strokes"] is None
+    assert page.locator("#sources").inner_text() == "Picture only: no stroke model reads devanagari"
+
+
 def test_the_ten_digits_drawn_with_the_mouse_are_read_and_kept_as_fixtures(page) -> None:
     sent: dict[str, list] = {}
     right = 0

@@ -86,9 +86,7 @@ def test_a_letter_sent_as_strokes_is_read_from_both_sources(client) -> None:
     sources = body["sources"]
     assert body["character"] == "A" and sources["strokes"]["character"] == "A"
     assert sources["fused"] == {"character": "A", "digit": None, "confidence": body["confidence"]}
-    assert sources["image_weight"] == StrokeClassifier(DEFAULT_CHARACTER_STROKE_MODEL).image_weight_in(
-        "letters"
-    )
+    assert sources["image_weight"] == StrokeClassifier(DEFAULT_CHARACTER_STROKE_MODEL).fusion_in("letters")[0]
 
 
 def test_a_word_drawn_stroke_by_stroke_is_grouped_and_read_as_letters(client, corpus_fonts) -> None:

@@ -17,11 +17,14 @@ from rthdr.core.errors import ModelError
 from rthdr.core.inference import (
     DEFAULT_MODEL,
     DEFAULT_ONE_DIGIT_CHECK,
+    DEFAULT_STROKE_MODEL,
     FLOAT_MODEL,
     MODELS_DIR,
     Classifier,
     OneDigitCheck,
+    StrokeClassifier,
     calibrated,
+    fuse,
     network_name,
 )
 
@@ -210,3 +213,21 @@ def test_the_class_names_come_from_the_card(model_path: Path, tmp_path: Path) ->
     (tmp_path / "tmpnet.card.json").write_text(json.dumps({"classes": names}))
     classifier = Classifier(path)
     assert classifier.classes == tuple(names) and classifier.temperature == 1.0
+
+
+def test_a_stroke_model_fuses_and_calibrates_with_its_cards_figures_per_charset(tmp_path: Path) -> None:
+    shutil.copy(DEFAULT_STROKE_MODEL, tmp_path / "strokes.onnx")
+    fusion = {"image_weight": 0.2, "temperature": 0.5, "charsets": {"letters": {"image_weight": 0.6}}}
+    (tmp_path / "strokes.card.json").write_text(json.dumps({"fusion": fusion}))
+    model = StrokeClassifier(tmp_path / "strokes.onnx")
+    image, strokes = np.array([[0.7, 0.2, 0.1]]), np.array([[0.3, 0.6, 0.1]])
+    assert model.fusion_in("digits") == (0.2, 0.5)
+    assert model.fusion_in("letters") == (0.6, 0.5)  # its own weight, the card's temperature
+    np.testing.assert_allclose(
+        model.fused(image, strokes), calibrated(fuse(image, strokes, 0.2), 0.5), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        model.fused(image, strokes, "letters"), calibrated(fuse(image, strokes, 0.6), 0.5), rtol=1e-6
+    )
+    sharper = model.fused(image, strokes)
+    assert sharper.max() > fuse(image, strokes, 0.2).max()  # T < 1 sharpens

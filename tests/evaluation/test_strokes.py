@@ -83,7 +83,10 @@ def test_the_character_stroke_model_is_trained_and_measured_from_the_cli(
     fonts = card["held_out"]["held_out_fonts"]
     assert fonts["samples"] <= 2 * len(classes) and card["held_out"]["hershey_validation"]["samples"] > 100
     assert set(fonts) >= {"image", "strokes", "fused", "font_picture", "font_picture_fused"}
-    assert "--corpus" in card["training"]["command"] and 0 <= card["fusion"]["image_weight"] <= 1
+    assert "--corpus" in card["training"]["command"] and set(card["fusion"]["charsets"]) == {
+        "letters",
+        "alphanumeric",
+    }
     assert (tmp_path / "strokenet-chars.card.md").read_text().startswith("# Model card: strokenet-chars")
 
 
@@ -100,6 +103,7 @@ def test_a_smoke_training_exports_a_model_whose_card_serving_reads(
     assert card["traced_test"]["digits"] + card["traced_test"]["untraceable"] == 300
     loaded = StrokeClassifier(out)
     assert loaded.image_weight == card["fusion"]["image_weight"]
+    assert loaded.temperature == card["fusion"]["temperature"]
     assert (tmp_path / "strokenet.card.md").read_text().startswith("# Model card: strokenet")
 
 
@@ -113,6 +117,9 @@ def test_the_shipped_stroke_model_measures_what_its_card_says(mnist_dir: Path, m
             said[source]["accuracy"], abs=1e-6
         ), source
     assert again["fusion"]["image_weight"] == shipped.image_weight
+    assert again["fusion"]["temperature"] == shipped.temperature
+    ece = shipped.card["fusion"]["test_ece"]
+    assert ece["calibrated"] < ece["fused"], ece
     assert said["fused"]["accuracy"] >= said["image"]["accuracy"], "fusing must not lose to the picture alone"
 
 
@@ -122,7 +129,8 @@ def test_the_shipped_character_stroke_model_reads_hersheys_fonts_as_its_card_say
     characters = Classifier(DEFAULT_CHARACTER_MODEL)
     assert shipped.classes == characters.classes
     drawings, labels = hershey_glyphs(characters.classes, validation=True)
-    again = read_set(characters, shipped, drawings, labels, shipped.charset_weights)
+    weights = {charset: shipped.fusion_in(charset)[0] for charset in shipped.charsets}
+    again = read_set(characters, shipped, drawings, labels, weights)
     said = shipped.card["held_out"]["hershey_validation"]
     for source in ("image", "strokes", "fused"):
         for charset in ("alphanumeric", "letters"):
@@ -139,6 +147,6 @@ def test_digits_drawn_through_the_page_are_read_from_strokes_and_picture(model_p
     strokes = StrokeClassifier(DEFAULT_STROKE_MODEL)
     stroke_p = strokes(np.stack([features(drawn[d]) for d in labels]))
     image_p = Classifier(model_path).probabilities(rendered_inputs([drawn[d] for d in labels]))
-    fused = fuse(image_p, stroke_p, strokes.image_weight)
+    fused = strokes.fused(image_p, stroke_p)
     assert (fused.argmax(1) == labels).sum() >= 9
     assert (stroke_p.argmax(1) == labels).sum() >= 8

@@ -89,7 +89,7 @@ def write_cards(
         print(
             f"held-out font families traced ({fonts['samples']:,}), alphanumeric: "
             + ", ".join(f"{key} {100 * fonts[key]['alphanumeric']['accuracy']:.2f} %" for key in ("image", "strokes", "fused"))
-            + f" (image weight {card['fusion']['image_weight']})\nwrote {out} and its card"
+            + f" (image weight {card['fusion']['charsets']['alphanumeric']['image_weight']})\nwrote {out} and its card"
         )  # fmt: skip
         return 0
     card = measure(out, Classifier(args.model), args.data_dir, training, cfg.limit)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from rthdr.core.charsets import DIGITS
+from rthdr.core.charsets import DEFAULT_CHARSET, DIGITS
 from rthdr.core.errors import ModelError
 
 # The shipped models are package data (rthdr/models/), so that a wheel installed by pip serves them;
@@ -151,12 +151,24 @@ class StrokeClassifier:
         self.card: dict[str, Any] = json.loads(card_path.read_text()) if card_path.is_file() else {}
         fusion = self.card.get("fusion", {})
         self.image_weight = float(fusion.get("image_weight", 0.5))
-        # a character stroke model's weights, chosen for each charset it is fused in
-        self.charset_weights: dict[str, float] = fusion.get("charset_weights", {})
+        self.temperature = float(fusion.get("temperature", 1.0))  # calibrates the fused probabilities
+        # a character stroke model's weight and temperature, chosen for each charset it is fused in
+        self.charsets: dict[str, dict[str, float]] = fusion.get("charsets", {})
 
-    def image_weight_in(self, charset: str) -> float:
-        """The image model's fusion weight in a charset: its own where the card has one."""
-        return float(self.charset_weights.get(charset, self.image_weight))
+    def fusion_in(self, charset: str) -> tuple[float, float]:
+        """The image model's fusion weight and the fused temperature in a charset: its own where the
+        card has them."""
+        own = self.charsets.get(charset, {})
+        return float(own.get("image_weight", self.image_weight)), float(
+            own.get("temperature", self.temperature)
+        )
+
+    def fused(self, image: np.ndarray, strokes: np.ndarray, charset: str = DEFAULT_CHARSET) -> np.ndarray:
+        """The image model's (calibrated) probabilities and this model's, fused and calibrated again:
+        a weighted geometric mean is softer than either source, so its confidence needs its own
+        temperature to mean what it says."""
+        weight, temperature = self.fusion_in(charset)
+        return calibrated(fuse(image, strokes, weight), temperature)
 
     @classmethod
     def if_present(cls, path: str | Path = DEFAULT_STROKE_MODEL, threads: int = 1) -> StrokeClassifier | None:

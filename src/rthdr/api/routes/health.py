@@ -113,15 +113,20 @@ def model_download(
     responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(404)},
 )
 async def stroke_model_file(stroke_model: StrokesDep) -> FileResponse:
-    """The model the server reads strokes with, and (a header) the image model's weight when the two
-    are fused; 404 where the server has none (strokes are then only drawn for the image model)."""
+    """The model the server reads strokes with, and (headers) the image model's weight when the two
+    are fused and the fused probabilities' temperature (rthdr.core.inference.StrokeClassifier.fused);
+    404 where the server has none (strokes are then only drawn for the image model)."""
     if stroke_model is None:
         raise HTTPException(404, "This server has no stroke model (RTHDR_STROKE_MODEL names its file).")
     return FileResponse(
         stroke_model.path,
         media_type="application/octet-stream",
         filename=stroke_model.path.name,
-        headers={**CACHE, IMAGE_WEIGHT_HEADER: str(stroke_model.image_weight)},
+        headers={
+            **CACHE,
+            IMAGE_WEIGHT_HEADER: str(stroke_model.image_weight),
+            TEMPERATURE_HEADER: str(stroke_model.temperature),
+        },
     )
 
 

@@ -31,7 +31,7 @@ from rthdr.api.schemas import (
 from rthdr.core.characters import Outputs, read_character, read_characters, require_charset
 from rthdr.core.charsets import DEFAULT_CHARSET, DIGITS, SCRIPT_CHARSETS
 from rthdr.core.explain import explain as heatmap
-from rthdr.core.inference import StrokeClassifier, fuse
+from rthdr.core.inference import StrokeClassifier
 from rthdr.core.pipeline import png_data_url, prepare, prepare_strokes
 from rthdr.core.strokes import features
 
@@ -154,12 +154,11 @@ def with_strokes(
         )
         return outputs, Sources(image=said(image_p), image_sent=image_sent, strokes_unread=unread)
     stroke_p = model(features(drawing.strokes)[np.newaxis])
-    weight = model.image_weight_in(charset)
-    fused = fuse(image_p, stroke_p, weight)
+    fused = model.fused(image_p, stroke_p, charset)
     return (fused, cams), Sources(
         image=said(image_p),
         strokes=said(stroke_p),
         fused=said(fused),
-        image_weight=weight,
+        image_weight=model.fusion_in(charset)[0],
         image_sent=image_sent,
     )

@@ -32,7 +32,6 @@ from rthdr.api.schemas import (
 from rthdr.core.characters import CharacterReading, read_characters, require_charset
 from rthdr.core.charsets import DEFAULT_CHARSET
 from rthdr.core.explain import explain as heatmap
-from rthdr.core.inference import fuse
 from rthdr.core.pipeline import line_text, prepare_stroke_number
 from rthdr.core.segment_params import DEFAULTS
 from rthdr.core.strokes import features, render
@@ -90,12 +89,11 @@ async def recognize(
     stroke_model = stroke_models.for_charset(charset)
     if strokes is not None and stroke_model is not None:  # each group's strokes, fused with its picture
         drawn = stroke_model(np.stack([features([strokes[i] for i in g.strokes]) for g in groups]))
-        weight = stroke_model.image_weight_in(charset)
         if digit_outputs is not None:
-            digit_outputs = (fuse(digit_outputs[0], drawn, weight), digit_outputs[1])
+            digit_outputs = (stroke_model.fused(digit_outputs[0], drawn, charset), digit_outputs[1])
         elif character_outputs is not None:
             character_outputs = (
-                fuse(character_outputs[0], drawn, weight),
+                stroke_model.fused(character_outputs[0], drawn, charset),
                 character_outputs[1],
             )
     readings = read_characters(charset, digit_outputs, character_outputs, classes)

@@ -88,6 +88,7 @@ async function createSession() {
     ort,
     digits,
     // the image model's weight when the two are fused (the server's)
+    // and the fused probabilities' temperature, its X-Model-Temperature (StrokeClassifier.fused)
     strokes: strokes && { ...strokes, imageWeight: Number(strokes.headers.get("X-Fusion-Image-Weight")) },
     characters: characters && {
       ...characters,
@@ -189,7 +190,7 @@ async function predict(grey, scale, started, { explain, strokes, charset }) {
   if (digits) {
     const image = calibrated(digitOutputs.probabilities.data, digitModel.temperature);
     ({ probabilities, sources } = strokes
-      ? withStrokes(image, strokeOutputs?.probabilities.data, strokeModel?.imageWeight)
+      ? withStrokes(image, strokeOutputs?.probabilities.data, strokeModel)
       : { probabilities: image, sources: null });
     const check = characterProbabilities && checkDigit(characterProbabilities, characters.classes);
     reading = digitReading(probabilities, check);
@@ -242,10 +243,11 @@ function inTurn(runs) {
  * said, as the server's answer has them (rthdr.api.routes.predict.with_strokes); without a stroke
  * model, the image model's alone. Grad-CAM stays the image model's: the explanation is of the picture.
  */
-function withStrokes(image, strokeProbabilities, imageWeight) {
+function withStrokes(image, strokeProbabilities, strokeModel) {
   const sources = { image: said(image), strokes: null, fused: null, image_weight: null, image_sent: true };
   if (!strokeProbabilities) return { probabilities: image, sources };
-  const probabilities = fuse(image, strokeProbabilities, imageWeight);
+  const { imageWeight, temperature } = strokeModel;
+  const probabilities = calibrated(fuse(image, strokeProbabilities, imageWeight), temperature);
   Object.assign(sources, {
     strokes: said(strokeProbabilities),
     fused: said(probabilities),
