@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from rthdr.core.inference import DEFAULT_MODEL
-from tests.helpers.browser import Stroke, chromium, missing, screenshot, touch
+from tests.helpers.browser import Stroke, missing, screenshot, touch
 from tests.helpers.images import encode, render, write_number
 
 pytestmark = pytest.mark.browser
@@ -59,12 +59,6 @@ def server(model: Path, live_server: str) -> str:
     """The session's real `rthdr serve` process (tests/conftest.py), which sends the production CSP:
     an inline script or style in the page would fail these tests."""
     return live_server
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as browser:
-        yield browser
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.browser import Stroke, chromium, missing, screenshot, touch
+from tests.helpers.browser import Stroke, missing, screenshot, touch
 
 pytestmark = pytest.mark.browser
 
@@ -30,12 +30,6 @@ Point = tuple[float, float]
 
 
 # ---- the server and the browser -----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module")

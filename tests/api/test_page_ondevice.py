@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers.browser import chromium, missing, screenshot
+from tests.helpers.browser import missing, opened_page, screenshot
 from tests.helpers.paths import ROOT
 
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
@@ -44,29 +44,11 @@ def data_url_pixels(url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L"), np.int16)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as browser:
-        yield browser
-
-
 @pytest.fixture
 def page(browser: object, live_server: str) -> Iterator[tuple[object, list[str]]]:
     """The page, and everything that went wrong in it: console errors, exceptions, failed requests."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    # An aborted request (a superseded one, or the runtime probe's HEAD) is by design, not a failure.
-    page.on(
-        "requestfailed", lambda r: r.failure != "net::ERR_ABORTED" and problems.append(f"{r.url} {r.failure}")
-    )
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
-    page.goto(f"{live_server}/")
-    page.wait_for_selector("html[data-ready=true]")
-    yield page, problems
-    context.close()
+    with opened_page(browser, f"{live_server}/") as opened:
+        yield opened
 
 
 def on_device_offline(page: object) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 from tests.api.test_page_charset import LETTERS, bars, choose, letters_served  # noqa: F401 (a fixture)
 from tests.api.test_page_ondevice import on_device_offline
 from tests.api.test_page_strokes import PREDICT, draw
-from tests.helpers.browser import chromium, listen_for_problems, screenshot
+from tests.helpers.browser import opened_page, screenshot
 
 # Letters need the server's character model: without it these skip, or fail in CI (letters_served).
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("letters_served")]
@@ -37,24 +37,16 @@ READ_ON_DEVICE = """async ([url, strokes, charset]) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
-
-
 @pytest.fixture
 def page(browser: object, live_server: str) -> Iterator[tuple[object, list[str]]]:
     """The page with the served models' files (On device off: none loaded yet), and what went wrong."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    opened = context.new_page()
-    problems = listen_for_problems(opened)
-    for url in MODEL_FILES:
-        opened.route(url, lambda route: route.continue_(url=route.request.url + "?variant=served"))
-    opened.goto(f"{live_server}/")
-    opened.wait_for_selector("html[data-ready=true]")
-    yield opened, problems
-    context.close()
+
+    def served_files(page: object) -> None:
+        for url in MODEL_FILES:
+            page.route(url, lambda route: route.continue_(url=route.request.url + "?variant=served"))  # type: ignore[attr-defined]
+
+    with opened_page(browser, f"{live_server}/", served_files) as opened:
+        yield opened
 
 
 def offline_answer(page: object, letter: str) -> tuple[dict, list[str]]:

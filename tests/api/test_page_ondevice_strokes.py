@@ -15,7 +15,7 @@ import pytest
 
 from tests.api.test_page_ondevice import on_device_offline
 from tests.api.test_page_strokes import FIXTURE, PREDICT, draw
-from tests.helpers.browser import chromium, listen_for_problems, screenshot
+from tests.helpers.browser import opened_page, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -24,22 +24,11 @@ API, MODEL_FILE = "**/api/v1/**", "**/api/v1/model/file"
 SOURCES = re.compile(r"Picture (\d) \(.+\), strokes (\d) \(")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
-
-
 @pytest.fixture
 def page(browser: object, live_server: str) -> Iterator[tuple[object, list[str]]]:
     """The page (On device off: no model loaded yet), and everything that went wrong in it."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    opened = context.new_page()
-    problems = listen_for_problems(opened)
-    opened.goto(f"{live_server}/")
-    opened.wait_for_selector("html[data-ready=true]")
-    yield opened, problems
-    context.close()
+    with opened_page(browser, f"{live_server}/") as opened:
+        yield opened
 
 
 def shown(page: object) -> dict:

@@ -16,18 +16,12 @@ import pytest
 from PIL import Image
 
 from rthdr.bench.server import serving
-from tests.helpers.browser import chromium, listen_for_problems, screenshot
+from tests.helpers.browser import listen_for_problems, screenshot
 from tests.helpers.images import encode, render
 
 pytestmark = pytest.mark.browser
 
 UNSURE = 193  # an MNIST test 9 the shipped model reads as an 8, 44 % sure
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.browser import Stroke, chromium, screenshot
+from tests.helpers.browser import Stroke, opened_page, screenshot
 from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.browser
@@ -57,24 +57,11 @@ def filled(corners: Stroke, step: float = 6) -> Stroke:
     return points
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
-
-
 @pytest.fixture
 def page(browser: object, live_server: str) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda e: problems.append(str(e)))
-    opened.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    opened.goto(f"{live_server}/")
-    opened.wait_for_selector("html[data-ready=true]")
-    yield opened
-    assert problems == []
-    context.close()
+    with opened_page(browser, f"{live_server}/") as (opened, problems):
+        yield opened
+        assert problems == []
 
 
 def draw(page: object, strokes: list[Stroke], dx: float = 0) -> None:

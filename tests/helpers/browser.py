@@ -4,7 +4,7 @@ goes wrong in a page (console errors, uncaught exceptions, failed requests, erro
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,6 +49,25 @@ def listen_for_problems(page: object) -> list[str]:
     )
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))  # type: ignore[attr-defined]
     return problems
+
+
+@contextmanager
+def opened_page(
+    browser: object, url: str, before: Callable[[object], None] | None = None
+) -> Iterator[tuple[object, list[str]]]:
+    """A page of its own at `url`, once the page says it is ready, and what goes wrong in it
+    (listen_for_problems); `before(page)` runs first, to route its requests."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems = listen_for_problems(page)
+    if before is not None:
+        before(page)
+    page.goto(url)
+    page.wait_for_selector("html[data-ready=true]")
+    try:
+        yield page, problems
+    finally:
+        context.close()
 
 
 def screenshot(page: object, name: str) -> Path:
