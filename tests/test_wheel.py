@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 import rthdr
+from rthdr.api.settings import Settings
 from rthdr.bench.server import serving
+from rthdr.core.inference import FLOAT_MODEL, MODELS_DIR, network_name
 from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.slow
@@ -60,19 +62,14 @@ def run_python(site: Path, code: str) -> str:
 
 def test_the_wheel_holds_the_served_models_and_the_page_but_no_training_weights(unpacked: Path) -> None:
     package = unpacked / "rthdr"
-    for name in (
-        "digitnet.int8.onnx",
-        "digitnet.onnx",
-        "digitnet.card.json",
-        "onedigit.onnx",
-        "charnet.onnx",
-        "charnet.card.json",
-        "scriptnet.int8.onnx",
-        "scriptnet.card.json",
-        "strokenet.onnx",
-        "strokenet.card.json",
-    ):
-        assert (package / "models" / name).is_file(), name
+    # every model file the service's settings default to, its card where it has one, and the float
+    # reference the releases start from
+    defaults = [f.default for f in Settings.model_fields.values() if isinstance(f.default, Path)]
+    served = [path for path in defaults if path.parent == MODELS_DIR]
+    assert len(served) >= 6, served
+    cards = [p.with_name(f"{network_name(p)}.card.json") for p in served]
+    for path in [*served, *(c for c in cards if c.is_file()), FLOAT_MODEL]:
+        assert (package / "models" / path.name).is_file(), path.name
     assert not list(package.glob("models/*.pt"))
     assert (package / "api" / "static" / "index.html").is_file() and (package / "py.typed").is_file()
     shipped_runtime = sorted(p.name for p in (SOURCE / "api" / "static" / "vendor" / "ort").glob("*"))
