@@ -29,11 +29,6 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_predictor(request: Request) -> Predictor:
-    predictor: Predictor = request.app.state.predictor
-    return predictor
-
-
 @dataclass(frozen=True)
 class Readers:
     """The models besides the digit model (no batching window), each None where the service has none."""
@@ -71,14 +66,21 @@ async def get_strokes(request: Request) -> StrokeClassifier | None:
     return strokes
 
 
-async def get_stroke_models(request: Request) -> StrokeModels:
-    models: StrokeModels = request.app.state.strokes
-    return models
+@dataclass(frozen=True)
+class Recognition:
+    """Everything the recognition routes read with, as one dependency: FastAPI spends ~20 us solving
+    each dependency on every request (see rthdr.api.security.guard_api), and these come together."""
+
+    settings: Settings
+    predictor: Predictor  # the digit model, micro-batched
+    readers: Readers
+    strokes: StrokeModels
+    lines: LinePreparer  # /recognize's decoding and cutting, in its own processes
 
 
-async def get_lines(request: Request) -> LinePreparer:
-    lines: LinePreparer = request.app.state.lines
-    return lines
+async def get_recognition(request: Request) -> Recognition:
+    recognition: Recognition = request.app.state.recognition
+    return recognition
 
 
 async def get_classifier(request: Request) -> Classifier:
@@ -112,11 +114,9 @@ async def get_reviewer(request: Request) -> str:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 ReadersDep = Annotated[Readers, Depends(get_readers)]
-LinesDep = Annotated[LinePreparer, Depends(get_lines)]
 StrokesDep = Annotated[StrokeClassifier | None, Depends(get_strokes)]
-StrokeModelsDep = Annotated[StrokeModels, Depends(get_stroke_models)]
+RecognitionDep = Annotated[Recognition, Depends(get_recognition)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 ReviewQueueDep = Annotated[ReviewQueue, Depends(get_review_queue)]
 ReviewStoreDep = Annotated[ReviewStore, Depends(get_review_store)]

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from rthdr import __version__
 from rthdr.api.batcher import Predictor
 from rthdr.api.body_limit import BodyLimitMiddleware
-from rthdr.api.dependencies import Readers, StrokeModels
+from rthdr.api.dependencies import Readers, Recognition, StrokeModels
 from rthdr.api.errors import install_error_handlers
 from rthdr.api.metrics import MetricsMiddleware, metrics_endpoint
 from rthdr.api.offload import LinePreparer, Models
@@ -67,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.one_digit,
             ),
             settings.recognize_processes,
+        )
+        app.state.recognition = Recognition(
+            settings, predictor, app.state.readers, app.state.strokes, app.state.lines
         )
         store = app.state.review_store = open_store(settings)
         if settings.review and store is not None:

@@ -10,10 +10,7 @@ from fastapi import APIRouter, Request
 from rthdr.api.dependencies import (
     CharsetParam,
     ExplainParam,
-    PredictorDep,
-    ReadersDep,
-    SettingsDep,
-    StrokeModelsDep,
+    RecognitionDep,
 )
 from rthdr.api.inputs import REQUEST_BODY, Drawing, read_drawing
 from rthdr.api.metrics import PREDICTIONS
@@ -58,33 +55,30 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
 )
 async def predict(
     request: Request,
-    predictor: PredictorDep,
-    readers: ReadersDep,
-    settings: SettingsDep,
-    stroke_models: StrokeModelsDep,
+    models: RecognitionDep,
     explain: ExplainParam = False,
     charset: CharsetParam = DEFAULT_CHARSET,
 ) -> PredictResponse:
     started = time.perf_counter()
     digits = charset == DEFAULT_CHARSET
-    reader = readers.for_charset(charset)
+    reader = models.readers.for_charset(charset)
     require_charset(charset, reader is not None)
     drawing = await read_drawing(request)
     # on the loop: see rthdr.api.batcher
     if drawing.image is not None:
         image: bytes | np.ndarray = drawing.image
-        prepared = prepare(image, settings.max_image_pixels)
+        prepared = prepare(image, models.settings.max_image_pixels)
     else:
         assert drawing.strokes is not None
         prepared, image = prepare_strokes(drawing.strokes)
     model_input = prepared.model_input[np.newaxis]
     inference_started = time.perf_counter()
-    digit_outputs = await predictor.run(model_input) if digits else None
+    digit_outputs = await models.predictor.run(model_input) if digits else None
     character_outputs = await reader.run(model_input) if reader else None
     classes = reader.classifier.classes if reader else ()
     sources = None
     if drawing.strokes is not None:  # fused with the model that answers: in digits the digit model's
-        stroke_model = stroke_models.for_charset(charset)
+        stroke_model = models.strokes.for_charset(charset)
         if digit_outputs is not None:
             digit_outputs, sources = with_strokes(digit_outputs, drawing, stroke_model, DIGITS, charset)
         elif character_outputs is not None:
@@ -93,7 +87,7 @@ async def predict(
             )
     (reading,) = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
-    answered_by = predictor.classifier if digits or reader is None else reader.classifier
+    answered_by = models.predictor.classifier if digits or reader is None else reader.classifier
     PREDICTIONS.labels(reading.character).inc()
     review_id = None
     if digits:  # the review queue holds digits: its corrections retrain the digit model

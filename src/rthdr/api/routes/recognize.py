@@ -10,11 +10,7 @@ from fastapi import APIRouter, Request
 from rthdr.api.dependencies import (
     CharsetParam,
     ExplainParam,
-    LinesDep,
-    PredictorDep,
-    ReadersDep,
-    SettingsDep,
-    StrokeModelsDep,
+    RecognitionDep,
 )
 from rthdr.api.inputs import REQUEST_BODY, read_drawing
 from rthdr.api.metrics import PREDICTIONS
@@ -56,17 +52,13 @@ router = APIRouter(prefix="/api/v1", tags=["recognition"])
 )
 async def recognize(
     request: Request,
-    predictor: PredictorDep,
-    readers: ReadersDep,
-    settings: SettingsDep,
-    lines: LinesDep,
-    stroke_models: StrokeModelsDep,
+    models: RecognitionDep,
     explain: ExplainParam = False,
     charset: CharsetParam = DEFAULT_CHARSET,
 ) -> RecognizeResponse:
     started = time.perf_counter()
     digits = charset == DEFAULT_CHARSET
-    reader = readers.for_charset(charset)
+    reader = models.readers.for_charset(charset)
     require_charset(charset, reader is not None)
     drawing = await read_drawing(request)
     strokes = drawing.strokes
@@ -78,15 +70,15 @@ async def recognize(
         image = drawing.image
         # In the worker's recognizer process (rthdr.api.offload): the decoding and the cutting, by the
         # digit model's scores for digits, by the character (or script) model's for a line of others.
-        prepared = await lines.prepare(image, charset, settings.max_image_pixels)
+        prepared = await models.lines.prepare(image, charset, models.settings.max_image_pixels)
     inputs = np.stack([d.model_input for d in prepared.digits])
     inference_started = time.perf_counter()
-    digit_outputs = await predictor.run(inputs) if digits else None
+    digit_outputs = await models.predictor.run(inputs) if digits else None
     # A number's digits are not checked by the character model: cut from photos, 1s and 0s look like
     # I and O to it (of 1,000 digits of validation numbers, 7.7 % came back not_a_digit, 32 % of the 1s).
     character_outputs = await reader.run(inputs) if reader and not digits else None
     classes = reader.classifier.classes if reader else ()
-    stroke_model = stroke_models.for_charset(charset)
+    stroke_model = models.strokes.for_charset(charset)
     if strokes is not None and stroke_model is not None:  # each group's strokes, fused with its picture
         drawn = stroke_model(np.stack([features([strokes[i] for i in g.strokes]) for g in groups]))
         if digit_outputs is not None:
@@ -118,7 +110,7 @@ async def recognize(
     found = [r.character for r in readings]
     text = "".join(found) if digits else line_text(found, boxes)
     uncertain = any(r.uncertain for r in readings)
-    answered_by = predictor.classifier if digits or reader is None else reader.classifier
+    answered_by = models.predictor.classifier if digits or reader is None else reader.classifier
     review_id = None
     if digits:  # the review queue holds digits: its corrections retrain the digit model
         confidences = [r.confidence for r in readings]
