@@ -163,3 +163,18 @@ def test_the_server_says_whether_it_has_the_runtime(model_path: Path, tmp_path: 
         assert client.get("/api/v1/on-device").json() == {"available": True}
         module = client.get("/vendor/ort/ort.wasm.min.mjs")
         assert module.status_code == 200 and "javascript" in module.headers["content-type"]
+
+
+@pytest.mark.browser
+def test_a_blank_upload_says_what_to_send_in_the_charsets_words(
+    page: tuple[object, list[str]], tmp_path: Path
+) -> None:
+    page, _ = page
+    page.select_option("#charset", "letters")
+    asked = on_device_offline(page)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (64, 64), 255).save(blank)
+    page.set_input_files("#file-input", str(blank))
+    page.wait_for_selector("#result[data-state=error]", timeout=10_000)
+    assert page.locator("#status").inner_text().endswith("Draw a letter, or photograph one.")
+    assert asked == []

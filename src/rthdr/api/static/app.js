@@ -16,10 +16,10 @@ import { showBusy, showCharset, showError, showIdle, showNumber, showResult } fr
 const AFTER_STROKE_MS = 100; // debounce: one request shortly after the pen lifts
 const DURING_STROKE_MS = 350; // throttle: a long stroke still gets an update every so often
 
-// What the in-browser model's answers say where the server would refuse the picture (its two
-// "no digit" messages in one; the browser's decoder in place of Pillow).
-const NO_DIGIT_IN_UPLOAD =
-  "No ink found: the image looks blank, or holds only specks. Draw or photograph a digit.";
+// What the in-browser models' answers say where the server would refuse the picture (its two
+// "no digit" messages in one, in the words of the charset: "Draw a letter, or photograph one").
+const noInkInUpload = () =>
+  `No ink found: the image looks blank, or holds only specks. ${prompt()}, or photograph one.`;
 const UNREADABLE_HERE = "This browser cannot read the file as an image: use a PNG, JPEG, WebP, BMP or GIF.";
 
 const $ = (id) => document.getElementById(id);
@@ -233,7 +233,7 @@ async function readUpload(file, signal) {
     if (err.name !== "EncodingError" && err.name !== "InvalidStateError") throw err;
     throw new ApiError("invalid_image", UNREADABLE_HERE); // what createImageBitmap says of non-images
   }
-  if (!data) throw new ApiError("no_digit_found", NO_DIGIT_IN_UPLOAD);
+  if (!data) throw new ApiError("no_digit_found", noInkInUpload());
   return { data };
 }
 

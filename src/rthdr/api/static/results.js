@@ -10,6 +10,7 @@ import {
   percent,
   sourcesText,
 } from "./charsets.js";
+import { CANDIDATES } from "./constants.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,7 +34,6 @@ const el = {
 // The chart: the ten digits for charset digits (fixed rows, so the bars grow smoothly from one
 // answer to the next), or the five likeliest characters for letters and alphanumeric, relabelled
 // for every answer.
-const CANDIDATES = 5;
 const CHART_TITLES = { digits: "Probabilities", candidates: "Five likeliest" };
 const ANSWER_LABELS = {
   digits: "Predicted digit",
