@@ -104,6 +104,18 @@ def show_report(paths: list[Path], made: Iterable[Path] = ()) -> None:
     print("wrote " + ", ".join(str(p) for p in [*made, *paths]))
 
 
+def add_character_model(parser: argparse.ArgumentParser, use: str) -> None:
+    """--character-model, the shipped charnet by default; `use` says when and what for."""
+    from rthdr.core.inference import DEFAULT_CHARACTER_MODEL
+
+    parser.add_argument(
+        "--character-model",
+        default=str(DEFAULT_CHARACTER_MODEL),
+        metavar="ONNX",
+        help=use,
+    )
+
+
 def add_charset(parser: argparse.ArgumentParser, digits_checked: bool = True) -> None:
     """--charset and the models that read it, as `rthdr predict` and `rthdr batch` take them;
     `digits_checked`: whether charset digits is checked by the character model too."""

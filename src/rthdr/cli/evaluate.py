@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rthdr.cli.common import Commands, add_command, add_data_dir, add_model, add_one_digit
+from rthdr.cli.common import (
+    Commands,
+    add_character_model,
+    add_command,
+    add_data_dir,
+    add_model,
+    add_one_digit,
+)
 from rthdr.core.charsets import CHARSETS, SCRIPT_CHARSETS
-from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, DEFAULT_SCRIPT_MODEL
+from rthdr.core.inference import DEFAULT_SCRIPT_MODEL
 
 
 def add_parser(commands: Commands) -> None:
@@ -59,12 +66,7 @@ def add_parser(commands: Commands) -> None:
         "made by `rthdr data corpus --split validation`; for the scripts data/scripts-validation.npz, made "
         "with --charset scripts)",
     )
-    parser.add_argument(
-        "--character-model",
-        default=str(DEFAULT_CHARACTER_MODEL),
-        metavar="ONNX",
-        help="with --charset: the character model (default: the shipped charnet)",
-    )
+    add_character_model(parser, "with --charset: the character model")
     parser.add_argument(
         "--script-model",
         default=str(DEFAULT_SCRIPT_MODEL),

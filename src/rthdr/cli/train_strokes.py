@@ -7,8 +7,16 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from rthdr.cli.common import Commands, add_command, add_data_dir, add_model, add_settings, settings_from
-from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, DEFAULT_CHARACTER_STROKE_MODEL, DEFAULT_STROKE_MODEL
+from rthdr.cli.common import (
+    Commands,
+    add_character_model,
+    add_command,
+    add_data_dir,
+    add_model,
+    add_settings,
+    settings_from,
+)
+from rthdr.core.inference import DEFAULT_CHARACTER_STROKE_MODEL, DEFAULT_STROKE_MODEL
 from rthdr.training.config import StrokeConfig, as_flags
 
 
@@ -37,12 +45,7 @@ def add_parser(commands: Commands) -> None:
         help=f"ONNX file to write (+ its card); default {DEFAULT_STROKE_MODEL.name}, with --corpus "
         f"{DEFAULT_CHARACTER_STROKE_MODEL.name}, in the package's models",
     )
-    parser.add_argument(
-        "--character-model",
-        default=str(DEFAULT_CHARACTER_MODEL),
-        metavar="ONNX",
-        help="with --corpus: the character model to fuse with (default: the shipped charnet)",
-    )
+    add_character_model(parser, "with --corpus: the character model to fuse with")
     parser.add_argument(
         "--held-out",
         type=Path,
