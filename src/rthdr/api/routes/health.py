@@ -21,6 +21,10 @@ CLASSES_HEADER = "X-Model-Classes"  # on the character model: its class names, a
 STROKE_MODEL_PATH = "/api/v1/model/strokes/file"
 CHARACTER_MODEL_PATH = "/api/v1/model/characters/file"
 CACHE = {"Cache-Control": "public, max-age=3600"}
+MODEL_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/octet-stream": {}}},
+    **error_responses(404),
+}
 
 router = APIRouter(tags=["operations"])
 ModelVariant = Literal["best", "served"]
@@ -81,7 +85,7 @@ async def model_file(
     tags=["recognition"],
     summary="The ONNX character model, for letters and the not-a-digit check in the browser",
     response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(404)},
+    responses=MODEL_FILE_RESPONSES,
 )
 async def character_model_file(readers: ReadersDep, variant: ModelVariant = "best") -> FileResponse:
     """The model the server reads letters with and checks digits with, `variant` as for the model
@@ -98,7 +102,8 @@ def model_download(
     served: Path, temperature: float, variant: ModelVariant, headers: dict[str, str]
 ) -> FileResponse:
     """A model file for the page: the INT8 one beside `served` for `best` where there is one, with
-    the temperature the page calibrates its answers with (rthdr.core.inference.calibrated)."""
+    the temperature the page calibrates its answers with (rthdr.core.inference.calibrated; for the
+    stroke model, the fused answers')."""
     int8 = served.with_suffix(".int8.onnx")
     path = int8 if variant == "best" and int8.is_file() else served
     headers = {**CACHE, TEMPERATURE_HEADER: str(temperature), **headers}
@@ -110,7 +115,7 @@ def model_download(
     tags=["recognition"],
     summary="The ONNX stroke model, for fusing drawings with their strokes in the browser",
     response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(404)},
+    responses=MODEL_FILE_RESPONSES,
 )
 async def stroke_model_file(stroke_model: StrokesDep) -> FileResponse:
     """The model the server reads strokes with, and (headers) the image model's weight when the two
@@ -118,16 +123,8 @@ async def stroke_model_file(stroke_model: StrokesDep) -> FileResponse:
     404 where the server has none (strokes are then only drawn for the image model)."""
     if stroke_model is None:
         raise HTTPException(404, "This server has no stroke model (RTHDR_STROKE_MODEL names its file).")
-    return FileResponse(
-        stroke_model.path,
-        media_type="application/octet-stream",
-        filename=stroke_model.path.name,
-        headers={
-            **CACHE,
-            IMAGE_WEIGHT_HEADER: str(stroke_model.image_weight),
-            TEMPERATURE_HEADER: str(stroke_model.temperature),
-        },
-    )
+    weight = {IMAGE_WEIGHT_HEADER: str(stroke_model.image_weight)}
+    return model_download(stroke_model.path, stroke_model.temperature, "served", weight)
 
 
 @router.get(
