@@ -62,13 +62,15 @@ def run_python(site: Path, code: str) -> str:
 
 def test_the_wheel_holds_the_served_models_and_the_page_but_no_training_weights(unpacked: Path) -> None:
     package = unpacked / "rthdr"
-    # every model file the service's settings default to, its card where it has one, and the float
-    # reference the releases start from
+    # every model file the service's settings default to, its card and explainer graph where it has
+    # them, and the float reference the releases start from
     defaults = [f.default for f in Settings.model_fields.values() if isinstance(f.default, Path)]
     served = [path for path in defaults if path.parent == MODELS_DIR]
     assert len(served) >= 6, served
-    cards = [p.with_name(f"{network_name(p)}.card.json") for p in served]
-    for path in [*served, *(c for c in cards if c.is_file()), FLOAT_MODEL]:
+    beside = [
+        p.with_name(f"{network_name(p)}.{kind}") for p in served for kind in ("card.json", "explainer.onnx")
+    ]
+    for path in [*served, *(b for b in beside if b.is_file()), FLOAT_MODEL]:
         assert (package / "models" / path.name).is_file(), path.name
     assert not list(package.glob("models/*.pt"))
     assert (package / "api" / "static" / "index.html").is_file() and (package / "py.typed").is_file()

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from rthdr.api.main import create_app
 from rthdr.api.settings import Settings
 from rthdr.core.charsets import CHARSETS
+from rthdr.core.explain import GUIDED_GRAD_CAM
 from rthdr.core.inference import DEFAULT_CHARACTER_MODEL, DEFAULT_SCRIPT_MODEL
-from tests.helpers.images import encode, render, written_text
+from rthdr.evaluation.explanations import heat_near_ink
+from tests.helpers.images import data_url_pixels, encode, render, written_text
 
 PREDICT, RECOGNIZE = "/api/v1/predict", "/api/v1/recognize"
 # Capitals in a serif family held out of the character model's training (rthdr.data.fonts.VALIDATION).
@@ -150,3 +153,13 @@ def test_without_a_script_model_the_scripts_are_refused(model_path: Path, tmp_pa
             assert_error(response, "charset_unavailable")
             assert "RTHDR_SCRIPT_MODEL" in response.json()["error"]["message"]
         assert post(client, PREDICT, written_text("A"), charset="letters").json()["character"] == "A"
+
+
+def test_a_letter_is_explained_on_its_strokes(client) -> None:
+    """The character model has an explainer graph too: its heatmaps are Guided Grad-CAM, on the ink."""
+    for letter in LETTERS:
+        body = post(client, PREDICT, written_text(letter), charset="letters", explain="true").json()
+        heatmap = body["heatmap"]
+        assert body["character"] == letter and heatmap["method"] == GUIDED_GRAD_CAM
+        on_ink = heat_near_ink(np.array(heatmap["values"]), data_url_pixels(body["preprocessed"]) / 255)
+        assert on_ink >= 0.8, f"{letter}: {100 * on_ink:.1f} % of the heat within 2 px of the ink"

@@ -24,7 +24,7 @@ from PIL import Image
 
 from rthdr.core.inference import DEFAULT_MODEL
 from tests.helpers.browser import Stroke, missing, screenshot, touch
-from tests.helpers.images import encode, render, write_number
+from tests.helpers.images import data_url_pixels, encode, render, write_number
 
 pytestmark = pytest.mark.browser
 
@@ -278,10 +278,6 @@ def bar_values(page: object) -> list[float]:
     return page.eval_on_selector_all(
         "#probabilities .bar-fill", "els => els.map(e => parseFloat(e.style.width) / 100)"
     )
-
-
-def data_url_pixels(url: str) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L"), np.int16)
 
 
 def wait_device(page: object, state: str) -> None:
@@ -799,7 +795,7 @@ def test_on_device_matches_the_server(browser: object, server: str, shipped: boo
         assert np.abs(mine - data_url_pixels(expected["preprocessed"])).max() <= 1
         if variant == "served":
             screenshot(page, "on-device.png")
-            # "Show why" on device: the same Grad-CAM map as the server's, over the same square.
+            # "Show why" on device: the same Guided Grad-CAM map as the server's, over the same square.
             page.check("#explain")
             device_answer(page)
             [heatmap] = marks(page, "#pad-marks .heatmap", "#canvas", 280, 280)
@@ -808,20 +804,23 @@ def test_on_device_matches_the_server(browser: object, server: str, shipped: boo
             expected_square = [left + x, top + y, side, side]
             assert np.allclose(heatmap, expected_square, atol=1.5), (heatmap, expected_square)
             assert page.locator("#explanation").is_visible()
-            difference = page.evaluate(
+            difference, methods = page.evaluate(
                 """async () => {
                     const { predictCanvas } = await import("/static/ondevice.js");
                     const canvas = document.getElementById("canvas");
-                    const mine = await predictCanvas(canvas, { explain: true });
+                    const mine = (await predictCanvas(canvas, { explain: true })).heatmap;
                     const response = await fetch("/api/v1/predict?explain=true", {
                         method: "POST",
                         headers: { "Content-Type": "application/json" },
                         body: JSON.stringify({ image: canvas.toDataURL("image/png") }),
                     });
-                    const theirs = (await response.json()).heatmap.values.flat();
-                    return Math.max(...mine.heatmap.values.flat().map((v, i) => Math.abs(v - theirs[i])));
+                    const theirs = (await response.json()).heatmap;
+                    const values = theirs.values.flat();
+                    const difference = Math.max(...mine.values.flat().map((v, i) => Math.abs(v - values[i])));
+                    return [difference, [mine.method, theirs.method]];
                 }"""
             )
+            assert methods == ["guided-grad-cam", "guided-grad-cam"], methods
             assert difference < 0.01, difference
             page.uncheck("#explain")
 

@@ -6,7 +6,6 @@ Screenshots go to reports/screenshots/."""
 from __future__ import annotations
 
 import base64
-import io
 import json
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.helpers.browser import missing, opened_page, screenshot
+from tests.helpers.images import data_url_pixels
 from tests.helpers.paths import ROOT
 
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
@@ -38,10 +38,6 @@ READ_IN_THE_PAGE = """async ([name, bytes]) => {
 
 def floats(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), np.float32)
-
-
-def data_url_pixels(url: str) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L"), np.int16)
 
 
 @pytest.fixture

@@ -200,3 +200,20 @@ def test_the_parser_needs_no_torch() -> None:
         "assert build_parser().parse_args(['serve', '--port', '9']).port == 9\n"
         "assert build_parser().parse_args(['train']).epochs == 30\n"
     )
+
+
+def test_export_explainer_writes_the_graph_beside_the_weights(tmp_path: Path, capsys, digit_samples) -> None:
+    """`rthdr export --explainer`: a network's heatmaps become Guided Grad-CAM once it is beside it."""
+    from rthdr.core.inference import SHIPPED_WEIGHTS, Classifier
+    from rthdr.training.export import export_onnx
+    from rthdr.training.model import load_checkpoint
+
+    weights = tmp_path / "mynet.pt"
+    weights.write_bytes(SHIPPED_WEIGHTS.read_bytes())
+    export_onnx(load_checkpoint(str(weights))[0], tmp_path / "mynet.onnx")
+    assert Classifier(tmp_path / "mynet.onnx").explainer is None
+    assert main(["export", "--explainer", "--weights", str(weights)]) == 0
+    assert str(tmp_path / "mynet.explainer.onnx") in capsys.readouterr().out
+    classifier = Classifier(tmp_path / "mynet.onnx")
+    guided = classifier.guided(digit_samples[4].astype(np.float32) / 255, 4)
+    assert guided is not None and guided.shape == (28, 28) and guided.max() > 0

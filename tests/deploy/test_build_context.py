@@ -8,7 +8,9 @@ from __future__ import annotations
 from rthdr.core.inference import DEFAULT_MODEL
 from tests.helpers.deploy import ROOT, build_context, build_context_archive, copies, stages
 
-MAX_BYTES = 5 * 1024 * 1024
+# The served models and their explainer graphs are about 4.9 MB of it (2026-12-02); a leaked
+# virtual environment or checkout would be hundreds.
+MAX_BYTES = 8 * 1024 * 1024
 
 
 def test_build_context_holds_every_copied_file() -> None:

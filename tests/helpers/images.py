@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import cv2
@@ -67,3 +68,8 @@ def written_text(text: str, family: str = "Liberation Serif", size: int = 90) ->
     page = Image.new("L", (right - left + 2 * size, bottom - top + size), 255)
     ImageDraw.Draw(page).text((size - left, size // 2 - top), text, font=font, fill=0)
     return encode(page)
+
+
+def data_url_pixels(url: str) -> np.ndarray:
+    """A PNG data URL (an answer's `preprocessed` or heatmap image) -> its grey levels, int16 0-255."""
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L"), np.int16)

@@ -93,12 +93,18 @@ class Candidate(BaseModel):
 
 
 class HeatmapOut(BaseModel):
-    image: str = Field(description="PNG data URL, 112x112: the Grad-CAM map in colour over the 28x28 input")
-    values: list[list[float]] = Field(description="the Grad-CAM map, 28 rows of 28 values in [0, 1]")
+    image: str = Field(description="PNG data URL, 112x112: the map in colour over the 28x28 input")
+    values: list[list[float]] = Field(description="the map, 28 rows of 28 values in [0, 1]")
+    method: Literal["guided-grad-cam", "grad-cam"] = Field(
+        description="guided-grad-cam: Grad-CAM times guided backpropagation, on the strokes (the "
+        "model's explainer graph); grad-cam: the 7x7 class activation map alone, where it has none"
+    )
 
     @classmethod
     def of(cls, heatmap: Heatmap) -> HeatmapOut:
-        return cls(image=heatmap.data_url(), values=np.round(heatmap.values, 4).tolist())
+        return cls(
+            image=heatmap.data_url(), values=np.round(heatmap.values, 4).tolist(), method=heatmap.method
+        )
 
 
 REVIEW_ID = "with review on: the id of the review item this answer was queued as, else null"

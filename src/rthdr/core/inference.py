@@ -214,6 +214,15 @@ class Classifier:
         self.path = Path(path)
         fix = "pass --model or set RTHDR_MODEL"
         self.session, self.input_name = _session(self.path, threads, "model file", fix)
+        # The guided backpropagation graph beside it (rthdr.core.explain), loaded now so that a bad
+        # file fails at start; None where there is none, and heatmaps are then Grad-CAM alone.
+        self.explainer_path = self.path.with_name(f"{self.network}.explainer.onnx")
+        fix = "delete it, or write it again with `rthdr export --explainer`"
+        self.explainer = (
+            _session(self.explainer_path, threads, "explainer file", fix)[0]
+            if self.explainer_path.is_file()
+            else None
+        )
 
     @cached_property
     def sha256(self) -> str:
@@ -250,6 +259,14 @@ class Classifier:
     def temperature(self) -> float:
         """The temperature its card was calibrated with (`rthdr calibrate`); 1 = as trained."""
         return float(self.card.get("calibration", {}).get("temperature", 1.0))
+
+    def guided(self, model_input: np.ndarray, index: int) -> np.ndarray | None:
+        """(28, 28) model input and a class index -> its (28, 28) guided gradients; None without an
+        explainer, where the heatmap is Grad-CAM alone."""
+        if self.explainer is None:
+            return None
+        feeds = {"image": as_batch(model_input), "class": np.array([index], np.int64)}
+        return self.explainer.run(None, feeds)[0][0]
 
     def run(self, images: np.ndarray, calibrate: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) float32 in [0, 1] -> probabilities (N, C), calibrated unless asked not to, and

@@ -41,7 +41,7 @@ from rthdr.evaluation.modelcard import (
     training_facts,
 )
 from rthdr.training.config import TrainConfig
-from rthdr.training.export import export_onnx
+from rthdr.training.export import export_release
 from rthdr.training.model import load_checkpoint, save_checkpoint
 from rthdr.training.train import emnist_inputs
 
@@ -230,7 +230,7 @@ def release_characters(
     config, classes = metrics["config"], tuple(metrics["classes"])
     model, _ = load_checkpoint(str(run / "model.pt"))
     save_checkpoint(model, str(models / f"{name}.pt"), classes=list(classes))
-    parity = export_onnx(model, models / f"{name}.onnx")
+    parity = export_release(model, models, name)
     shutil.copy(run / "training_curves.png", images / "training_curves.png")
     classifier = Classifier(models / f"{name}.onnx")
 

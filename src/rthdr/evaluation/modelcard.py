@@ -20,7 +20,7 @@ from rthdr.evaluation.edge import calibration_images, quantize_int8
 from rthdr.evaluation.evaluate import Evaluation, evaluate, write_report
 from rthdr.evaluation.timing import interleaved, percentiles
 from rthdr.training.config import ModelConfig, TrainConfig, as_flags, stages_words
-from rthdr.training.export import export_onnx
+from rthdr.training.export import export_release
 from rthdr.training.model import (
     Ensemble,
     Model,
@@ -318,7 +318,7 @@ def release(
     networks = [load_checkpoint(str(path / "model.pt"))[0] for path in paths]
     model: Model = networks[0] if len(networks) == 1 else Ensemble(networks)  # type: ignore[arg-type]
     save_checkpoint(model, str(models / f"{name}.pt"))
-    parity = export_onnx(model, models / f"{name}.onnx")
+    parity = export_release(model, models, name)
     shutil.copy(paths[0] / "training_curves.png", images / "training_curves.png")
 
     classifier = Classifier(models / f"{name}.onnx")

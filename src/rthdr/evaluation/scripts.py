@@ -27,7 +27,7 @@ from rthdr.evaluation.calibration import fit_temperature, plot_reliability
 from rthdr.evaluation.characters import INT8_TOLERANCE, charset_figures, percent
 from rthdr.evaluation.edge import quantize_int8
 from rthdr.evaluation.modelcard import calibration_facts, single_image_latencies_ms, training_facts
-from rthdr.training.export import export_onnx
+from rthdr.training.export import export_release
 from rthdr.training.model import load_checkpoint, save_checkpoint
 
 SCRIPT_MODEL_NAME = "scriptnet"
@@ -75,7 +75,7 @@ def release_scripts(
         )
     model, _ = load_checkpoint(str(run / "model.pt"))
     save_checkpoint(model, str(models / f"{name}.pt"), classes=list(classes))
-    parity = export_onnx(model, models / f"{name}.onnx")
+    parity = export_release(model, models, name)
     shutil.copy(run / "training_curves.png", images / "training_curves.png")
     classifier = Classifier(models / f"{name}.onnx")
 

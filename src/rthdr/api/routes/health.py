@@ -10,16 +10,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
-from rthdr.api.dependencies import ClassifierDep, ReadersDep, SettingsDep, StrokesDep
+from rthdr.api.dependencies import ClassifierDep, Readers, ReadersDep, SettingsDep, StrokesDep
 from rthdr.api.schemas import ModelCard, OnDevice, ReviewStatus, Status, error_responses
+from rthdr.core.inference import Classifier
 
 TEMPERATURE_HEADER = "X-Model-Temperature"  # the file's calibration (see rthdr.core.inference.Classifier)
 STROKE_MODEL_HEADER = "X-Stroke-Model"  # on the model file: the stroke model's path, where there is one
 IMAGE_WEIGHT_HEADER = "X-Fusion-Image-Weight"  # on the stroke model: see rthdr.core.inference.fuse
 CHARACTER_MODEL_HEADER = "X-Character-Model"  # on the model file: the character model's, likewise
 CLASSES_HEADER = "X-Model-Classes"  # on the character model: its class names, a JSON list
+EXPLAINER_HEADER = "X-Explainer-Model"  # on either: its explainer graph's path, where it has one
 STROKE_MODEL_PATH = "/api/v1/model/strokes/file"
 CHARACTER_MODEL_PATH = "/api/v1/model/characters/file"
+EXPLAINER_PATH = "/api/v1/model/explainer/file"
+CHARACTER_EXPLAINER_PATH = EXPLAINER_PATH + "?model=characters"
 CACHE = {"Cache-Control": "public, max-age=3600"}
 MODEL_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}},
@@ -71,8 +75,8 @@ async def model_file(
     """`best`: the INT8 model beside the served one if there is one (a quarter of the download),
     else the served model itself; `served`: always the model the server runs. Headers name the
     stroke model where the server fuses drawings with their strokes, and the character model where
-    it checks that a digit is one, so the page does too."""
-    headers: dict[str, str] = {}
+    it checks that a digit is one, so the page does too, and its explainer graph where it has one."""
+    headers = explainer_header(classifier, EXPLAINER_PATH)
     if stroke_model is not None:
         headers[STROKE_MODEL_HEADER] = STROKE_MODEL_PATH
     if readers.characters is not None:
@@ -91,11 +95,43 @@ async def character_model_file(readers: ReadersDep, variant: ModelVariant = "bes
     """The model the server reads letters with and checks digits with, `variant` as for the model
     file, and (headers) its temperature and class names; 404 where the server has none (it then
     serves charset digits only, unchecked)."""
+    classifier = character_classifier(readers)
+    classes = json.dumps(classifier.classes)  # escapes any non-ASCII: a header is Latin-1
+    headers = {CLASSES_HEADER: classes, **explainer_header(classifier, CHARACTER_EXPLAINER_PATH)}
+    return model_download(classifier.path, classifier.temperature, variant, headers)
+
+
+def explainer_header(classifier: Classifier, path: str) -> dict[str, str]:
+    return {EXPLAINER_HEADER: path} if classifier.explainer is not None else {}
+
+
+@router.get(
+    EXPLAINER_PATH,
+    tags=["recognition"],
+    summary="A model's explainer graph, for Guided Grad-CAM heatmaps in the browser",
+    response_class=FileResponse,
+    responses=MODEL_FILE_RESPONSES,
+)
+async def explainer_file(
+    classifier: ClassifierDep, readers: ReadersDep, model: Literal["digits", "characters"] = "digits"
+) -> FileResponse:
+    """The guided backpropagation graph (rthdr.core.explain) of the digit model's network, or of the
+    character model's; 404 where the server has no such model or it has no explainer (its heatmaps
+    are then Grad-CAM alone)."""
+    explained = classifier if model == "digits" else character_classifier(readers)
+    if explained.explainer is None:
+        raise HTTPException(
+            404,
+            f"{explained.path.name} has no explainer graph beside it (`rthdr export --explainer` writes one).",
+        )
+    path = explained.explainer_path
+    return FileResponse(path, media_type="application/octet-stream", filename=path.name, headers=CACHE)
+
+
+def character_classifier(readers: Readers) -> Classifier:
     if readers.characters is None:
         raise HTTPException(404, "This server has no character model (RTHDR_CHARACTER_MODEL names its file).")
-    classifier = readers.characters.classifier
-    classes = json.dumps(classifier.classes)  # escapes any non-ASCII: a header is Latin-1
-    return model_download(classifier.path, classifier.temperature, variant, {CLASSES_HEADER: classes})
+    return readers.characters.classifier
 
 
 def model_download(

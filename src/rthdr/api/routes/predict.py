@@ -27,7 +27,7 @@ from rthdr.api.schemas import (
 )
 from rthdr.core.characters import Outputs, read_character, read_characters, require_charset
 from rthdr.core.charsets import DEFAULT_CHARSET, DIGITS, SCRIPT_CHARSETS
-from rthdr.core.explain import explain as heatmap
+from rthdr.core.explain import explain_reading as heatmap
 from rthdr.core.inference import StrokeClassifier
 from rthdr.core.pipeline import png_data_url, prepare, prepare_strokes
 from rthdr.core.strokes import features
@@ -112,7 +112,7 @@ async def predict(
         looks_like=reading.looks_like,
         preprocessed=png_data_url(prepared.model_input),
         region=[round(v, 1) for v in prepared.region],
-        heatmap=HeatmapOut.of(heatmap(reading.cam, prepared.model_input)) if explain else None,
+        heatmap=HeatmapOut.of(heatmap(reading, prepared.model_input, answered_by)) if explain else None,
         model=ModelRef.of(answered_by),
         timing_ms=Timing.measured(prepared.decode_ms, prepared.preprocess_ms, inference_ms, started),
         review_id=review_id,

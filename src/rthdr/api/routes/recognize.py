@@ -27,7 +27,7 @@ from rthdr.api.schemas import (
 )
 from rthdr.core.characters import CharacterReading, read_characters, require_charset
 from rthdr.core.charsets import DEFAULT_CHARSET
-from rthdr.core.explain import explain as heatmap
+from rthdr.core.explain import explain_reading as heatmap
 from rthdr.core.pipeline import line_text, prepare_stroke_number
 from rthdr.core.segment_params import DEFAULTS
 from rthdr.core.strokes import features, render
@@ -90,6 +90,7 @@ async def recognize(
             )
     readings = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
+    answered_by = models.predictor.classifier if digits or reader is None else reader.classifier
     boxes, regions = prepared.original_boxes(), prepared.original_regions()
     items = []
     for reading, box, part, region in zip(readings, boxes, prepared.digits, regions, strict=True):
@@ -104,13 +105,12 @@ async def recognize(
                 looks_like=reading.looks_like,
                 box=list(box),
                 region=[round(v, 1) for v in region],
-                heatmap=HeatmapOut.of(heatmap(reading.cam, part.model_input)) if explain else None,
+                heatmap=HeatmapOut.of(heatmap(reading, part.model_input, answered_by)) if explain else None,
             )
         )
     found = [r.character for r in readings]
     text = "".join(found) if digits else line_text(found, boxes)
     uncertain = any(r.uncertain for r in readings)
-    answered_by = models.predictor.classifier if digits or reader is None else reader.classifier
     review_id = None
     if digits:  # the review queue holds digits: its corrections retrain the digit model
         confidences = [r.confidence for r in readings]
