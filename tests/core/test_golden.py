@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from rthdr.core.explain import grad_cam
+from rthdr.core.explain import grad_cam, guided_grad_cam
 from rthdr.core.inference import Classifier, OneDigitCheck
 from rthdr.core.pipeline import prepare, read_number
 from tests.helpers.paths import ROOT
@@ -39,6 +39,10 @@ def test_digit_answers_are_unchanged(name: str, shipped: Classifier) -> None:
     assert prediction.digit == expected["digit"]
     assert prediction.probabilities.tobytes() == floats(expected["probabilities"]).tobytes()
     assert grad_cam(prediction.cam).tobytes() == floats(expected["grad_cam"]).tobytes()
+    guided = shipped.guided(prepared.model_input, prediction.digit)
+    assert guided is not None, "the shipped model has its explainer graph beside it"
+    assert guided.tobytes() == floats(expected["guided"]).tobytes()
+    assert guided_grad_cam(prediction.cam, guided).tobytes() == floats(expected["guided_grad_cam"]).tobytes()
 
 
 @pytest.mark.parametrize("name", [n for n, e in EXPECTED.items() if "text" in e])

@@ -33,6 +33,8 @@ SHARED: list[tuple[ModuleType, str]] = [
     (preprocess, "DETAIL"),
     (inference, "UNCERTAIN_BELOW"),
     (explain, "DISPLAY"),
+    (explain, "GUIDED_BLUR_SIDE"),
+    (explain, "GUIDED_BLUR_SIGMA"),
     (characters, "NOT_A_DIGIT_ABOVE"),
     (characters, "CANDIDATES"),
     (charsets, "DIGITS"),

@@ -1,8 +1,9 @@
-// Heatmaps ("why this digit"): the Grad-CAM values as colour, for drawing over the user's own
-// drawing (transparent where the model did not look) and, for on-device answers, the same
-// picture the server sends (the map in colour over the 28x28 input).
+// Heatmaps ("why this digit"): the server's maps, Grad-CAM or Guided Grad-CAM (rthdr.core.explain),
+// computed in the browser for on-device answers; their values as colour, for drawing over the user's
+// own drawing (transparent where the model did not look) and the same picture the server sends (the
+// map in colour over the 28x28 input).
 
-import { DISPLAY, SIZE } from "./constants.js";
+import { DISPLAY, GUIDED_BLUR_SIDE, GUIDED_BLUR_SIGMA, SIZE } from "./constants.js";
 import { resizeLinear } from "./resize.js";
 
 /** The jet colour map (blue -> cyan -> yellow -> red), as OpenCV's COLORMAP_JET roughly. */
@@ -52,10 +53,48 @@ export function gradCam(cam) {
   return Array.from({ length: SIZE }, (_, row) => Array.from(values.subarray(row * SIZE, (row + 1) * SIZE)));
 }
 
+/** OpenCV's Gaussian kernel (getGaussianKernel) of that side and sigma: exp(-x^2 / 2 sigma^2), sum 1. */
+const KERNEL = (() => {
+  const centre = (GUIDED_BLUR_SIDE - 1) / 2;
+  const weights = Array.from({ length: GUIDED_BLUR_SIDE }, (_, i) =>
+    Math.exp(-((i - centre) ** 2) / (2 * GUIDED_BLUR_SIGMA ** 2)),
+  );
+  const sum = weights.reduce((a, b) => a + b);
+  return weights.map((w) => w / sum);
+})();
+
+/** Index i in a line of n, reflected as OpenCV's BORDER_REFLECT_101 (gfedcb|abcdefgh|gfedcba). */
+const reflect = (i, n) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
+
+/** Each row of `rows` convolved with KERNEL. */
+function blurRows(rows) {
+  const radius = (GUIDED_BLUR_SIDE - 1) / 2;
+  return rows.map((row) =>
+    row.map((_, x) => KERNEL.reduce((sum, w, k) => sum + w * row[reflect(x + k - radius, row.length)], 0)),
+  );
+}
+
+const transpose = (rows) => rows[0].map((_, x) => rows.map((row) => row[x]));
+
+/**
+ * The server's Guided Grad-CAM (src/rthdr/core/explain.py) for one class: its Grad-CAM map times the
+ * explainer graph's guided backpropagation, ReLU, smoothed as OpenCV's GaussianBlur (separable,
+ * reflected borders), scaled to a peak of 1.
+ * @param {Float32Array} cam  the class's n x n map, as gradCam takes it
+ * @param {Float32Array} guided  the class's 28 x 28 guided gradients, row by row
+ * @returns {number[][]}  28 rows of 28 values in [0, 1]
+ */
+export function guidedGradCam(cam, guided) {
+  const product = gradCam(cam).map((row, y) => row.map((v, x) => Math.max(0, v * guided[y * SIZE + x])));
+  const smooth = transpose(blurRows(transpose(blurRows(product))));
+  const peak = Math.max(...smooth.flat());
+  return peak > 0 ? smooth.map((row) => row.map((v) => v / peak)) : smooth;
+}
+
 /**
  * The explanation picture the server sends: the model input in grey, the map in colour over it,
  * DISPLAY pixels square.
- * @param {Float32Array} input  the 28x28 model input;  @param {number[][]} values  its Grad-CAM
+ * @param {Float32Array} input  the 28x28 model input;  @param {number[][]} values  its heatmap
  */
 export function explanationDataURL(input, values) {
   const canvas = document.createElement("canvas");

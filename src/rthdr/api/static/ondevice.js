@@ -3,15 +3,16 @@
 // pictures alike. As on the server, digits are checked by the character model, which also reads
 // letters (characters.js), and drawn digits are read from their strokes too and the two readings
 // fused (strokes.js), where the server has those models. Everything loads lazily, on the first use:
-// the runtime (a 50 kB module and a 14 MB WebAssembly file) and the model files. The sessions are
-// kept in memory, so once loaded the page needs no server to recognise a character.
+// the runtime (a 50 kB module and a 14 MB WebAssembly file) and the model files, and on the first
+// heatmap of a model its explainer graph (Guided Grad-CAM, heatmap.js), where the server has one. The
+// sessions are kept in memory, so once loaded the page needs no server to recognise a character.
 
 import { calibrated } from "./calibrate.js";
 import { checkDigit, digitReading, readCharacter } from "./characters.js";
 import { CHARSETS, DEFAULT_CHARSET } from "./charsets.js";
 import { SIZE } from "./constants.js";
 import { canvasGrey, decodeFile } from "./decode.js";
-import { explanationDataURL, gradCam } from "./heatmap.js";
+import { explanationDataURL, gradCam, guidedGradCam } from "./heatmap.js";
 import { toModelInput } from "./preprocess.js";
 import { CHANNELS, features, fuse, STEPS } from "./strokes.js";
 
@@ -39,6 +40,7 @@ const IMAGE_DIMS = [1, 1, SIZE, SIZE]; // the image models' input: one 28 x 28 p
 
 let sessionPromise = null;
 let models = null; // once loaded: the runtime and the models, as createSession gives them
+const explainers = new Map(); // an explainer graph's URL -> its loadModelFile, once a heatmap asked for it
 let queue = Promise.resolve(); // one run at a time: a session cannot run twice at once
 
 /** The runtime and the models, loaded once; a failed load may be retried. */
@@ -75,15 +77,16 @@ async function createSession() {
   // Threads need SharedArrayBuffer, i.e. cross-origin isolation, which this page does not have;
   // one thread runs these small models in a few milliseconds anyway.
   ort.env.wasm.numThreads = 1;
-  const digits = await loadModelFile(ort, MODEL_URL, "model file", "image", IMAGE_DIMS);
+  const picture = { image: zeros(ort, IMAGE_DIMS) };
+  const digits = await loadModelFile(ort, MODEL_URL, "model file", picture);
   // Where the server fuses drawings with their strokes, or checks digits with its character model,
   // it names those models here.
   const strokesURL = digits.headers.get("X-Stroke-Model");
   const strokes =
-    strokesURL && (await loadModelFile(ort, strokesURL, "stroke model", "strokes", [1, CHANNELS, STEPS]));
+    strokesURL &&
+    (await loadModelFile(ort, strokesURL, "stroke model", { strokes: zeros(ort, [1, CHANNELS, STEPS]) }));
   const charactersURL = digits.headers.get("X-Character-Model");
-  const characters =
-    charactersURL && (await loadModelFile(ort, charactersURL, "character model", "image", IMAGE_DIMS));
+  const characters = charactersURL && (await loadModelFile(ort, charactersURL, "character model", picture));
   return {
     ort,
     digits,
@@ -101,12 +104,12 @@ async function createSession() {
  * A model file from the server, opened: its session, file name and size, the calibration it was
  * sent with (rthdr.core.inference.Classifier.temperature) and the response's headers.
  */
-async function loadModelFile(ort, url, what, input, dims) {
+async function loadModelFile(ort, url, what, warmUp) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`The ${what} could not be loaded (HTTP ${response.status}).`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   return {
-    session: await openSession(ort, bytes, input, dims),
+    session: await openSession(ort, bytes, warmUp),
     name: filename(response.headers.get("Content-Disposition")) ?? what,
     bytes: bytes.length,
     temperature: Number(response.headers.get("X-Model-Temperature") ?? 1) || 1,
@@ -114,14 +117,42 @@ async function loadModelFile(ort, url, what, input, dims) {
   };
 }
 
-/** A session for a model file, already run once on zeros fed to its input `name` of shape `dims`. */
-async function openSession(ort, bytes, name, dims) {
+/** A session for a model file, already run once on the feeds `warmUp` (zeros, say). */
+async function openSession(ort, bytes, warmUp) {
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
   // The first run sets up buffers and takes several times longer: do it now, not on the user's
   // first drawing, so the latency shown is the steady one.
-  const zeros = new Float32Array(dims.reduce((a, b) => a * b));
-  await session.run({ [name]: new ort.Tensor("float32", zeros, dims) });
+  await inTurn([[session, warmUp]]);
   return session;
+}
+
+/** A float32 tensor of zeros of shape `dims`. */
+function zeros(ort, dims) {
+  return new ort.Tensor("float32", new Float32Array(dims.reduce((a, b) => a * b)), dims);
+}
+
+/** The explainer graph's `class` input: the one class `index`, an int64. */
+function classTensor(ort, index) {
+  return new ort.Tensor("int64", BigInt64Array.of(BigInt(index)), [1]);
+}
+
+/**
+ * The guided gradients (28 x 28) of class `index` in `picture` (image feeds), from the explainer
+ * graph the server names on `model`'s file (X-Explainer-Model), loaded on the first call; null where
+ * there is none, and the heatmap is Grad-CAM alone. A failed load may be retried.
+ */
+async function guidedGradients(ort, model, picture, index) {
+  const url = model.headers.get("X-Explainer-Model");
+  if (!url) return null;
+  if (!explainers.has(url)) {
+    const warmUp = { ...picture, class: classTensor(ort, 0) };
+    const loading = loadModelFile(ort, url, "explainer graph", warmUp);
+    explainers.set(url, loading);
+    loading.catch(() => explainers.delete(url));
+  }
+  const { session } = await explainers.get(url);
+  const [{ guided }] = await inTurn([[session, { ...picture, class: classTensor(ort, index) }]]);
+  return guided.data;
 }
 
 function filename(disposition) {
@@ -216,10 +247,14 @@ async function predict(grey, scale, started, { explain, strokes, charset }) {
     timing_ms: timing,
   };
   if (explain) {
+    // As the server: Guided Grad-CAM where the model that answered has an explainer graph, else Grad-CAM.
     const { cam } = digits ? digitOutputs : characterOutputs; // (1, C, 7, 7): a map per class
     const [, , h, w] = cam.dims;
-    const values = gradCam(cam.data.subarray(reading.index * h * w, (reading.index + 1) * h * w));
-    answer.heatmap = { image: explanationDataURL(read.input, values), values };
+    const classCam = cam.data.subarray(reading.index * h * w, (reading.index + 1) * h * w);
+    const guided = await guidedGradients(ort, digits ? digitModel : characters, picture, reading.index);
+    const values = guided ? guidedGradCam(classCam, guided) : gradCam(classCam);
+    const method = guided ? "guided-grad-cam" : "grad-cam";
+    answer.heatmap = { image: explanationDataURL(read.input, values), values, method };
   }
   return answer;
 }
