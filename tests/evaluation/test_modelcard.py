@@ -177,6 +177,7 @@ def test_a_small_card_renders_its_figures_commands_and_plots(model_path: Path) -
     assert "![Confusion matrix](../images/small/confusion_matrix.png)" in markdown
     assert set(card["training"]["settings"]) == {f.name for f in fields(TrainConfig)} - {"model", "seed"}
     assert "review corrections" not in card["training"]["data"]
+    assert "Explainer: digitnet.explainer.onnx: image and class" in markdown
 
 
 def test_cards_say_what_else_was_trained_on_and_render_without_an_int8_file() -> None:

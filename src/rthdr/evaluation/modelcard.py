@@ -128,6 +128,8 @@ def build_card(
             "flops": 2 * macs,
             "input": "image: float32 (N, 1, 28, 28), pixels in [0, 1], 0 = background",
             "outputs": "probabilities: (N, 10); cam: (N, 10, 7, 7) class activation maps (before ReLU)",
+            "explainer": f"{classifier.network}.explainer.onnx: image and class (N,) int64 -> guided (N, 28, 28), the "
+            "guided backpropagation that Guided Grad-CAM heatmaps multiply the class map by",
         },
         "training": {
             "command": "  &&  ".join([*commands, release_command(run_dirs, classifier.name)]),
@@ -229,6 +231,7 @@ def render_markdown(card: dict[str, Any], images: Path) -> str:
         for d, (acc, prec) in enumerate(zip(m["per_class_accuracy"], m["per_class_precision"], strict=True))
     )
     settings = ", ".join(f"{k}={v}" for k, v in t["settings"].items())
+    explainer = f"\n- Explainer: {a['explainer']}." if "explainer" in a else ""  # cards since 2026-12-02
     return f"""# Model card: {card["name"]} ({card["version"]})
 
 {card["task"][0].upper() + card["task"][1:]}.
@@ -249,7 +252,7 @@ def render_markdown(card: dict[str, Any], images: Path) -> str:
 {a["summary"]}.
 
 - Input: {a["input"]}.
-- Outputs: {a["outputs"]}.
+- Outputs: {a["outputs"]}.{explainer}
 
 ## Training
 - Command: `{t["command"]}`
