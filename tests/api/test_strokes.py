@@ -16,7 +16,7 @@ from rthdr.api.main import create_app
 from rthdr.api.settings import Settings
 from rthdr.core.errors import ModelError
 from rthdr.core.inference import DEFAULT_CHARACTER_STROKE_MODEL, DEFAULT_STROKE_MODEL, StrokeClassifier
-from rthdr.core.strokes import render
+from rthdr.core.strokes import PEN, render
 from rthdr.data import hershey
 from rthdr.data.trace import trace
 from tests.helpers.images import encode
@@ -78,6 +78,17 @@ def test_a_number_drawn_stroke_by_stroke_is_grouped_by_its_strokes(client, trace
     assert lefts == sorted(lefts) and lefts[0] < 100  # in the strokes' own pixels
     picture = client.post(RECOGNIZE, files={"image": ("n.png", encode(255 - render(strokes)), "image/png")})
     assert picture.json()["segmented_by"] == "image"
+
+
+def test_stroke_boxes_hold_the_ink_around_the_points(client) -> None:
+    """A 1 drawn as one vertical line: its box is as wide as the pen, not a line of no width."""
+    one, seven = [[100.0, 40.0], [100.0, 220.0]], [[160.0, 40.0], [240.0, 40.0], [190.0, 220.0]]
+    body = client.post(RECOGNIZE, json={"strokes": [one, seven]}).json()
+    assert body["segmented_by"] == "strokes" and len(body["digits"]) == 2
+    pen = PEN * 180  # of the number's height
+    (x, y, w, h), (x7, _, w7, _) = (d["box"] for d in body["digits"])
+    assert abs(w - pen) <= 1 and abs(h - (180 + pen)) <= 1 and abs(x - (100 - pen / 2)) <= 1
+    assert abs(x7 - (160 - pen / 2)) <= 1 and abs(w7 - (80 + pen)) <= 1
 
 
 def test_a_letter_sent_as_strokes_is_read_from_both_sources(client) -> None:

@@ -18,7 +18,7 @@ from rthdr.core.inference import Classifier, Prediction, shipped_classifier
 from rthdr.core.preprocess import Square, to_model_input
 from rthdr.core.segment import Classify, Digit, OneDigit, segment
 from rthdr.core.segment_params import DEFAULTS, SegmentParams
-from rthdr.core.strokes import Group, Strokes, group_characters, placement, render
+from rthdr.core.strokes import PEN, Group, Strokes, bounds, group_characters, placement, render
 
 ImageSource = bytes | str | Path | np.ndarray  # file bytes, a file's path, or pixels (0 = background)
 
@@ -71,15 +71,18 @@ def prepare_strokes(strokes: Strokes) -> tuple[Prepared, np.ndarray]:
 def prepare_stroke_number(strokes: Strokes) -> tuple[PreparedNumber, list[Group]]:
     """A number's strokes grouped into characters by the order they were drawn in
     (rthdr.core.strokes.group_characters), each group drawn and preprocessed: no cut is guessed.
-    Boxes are in the strokes' own coordinates; so are the groups, left to right."""
+    Boxes are in the strokes' own coordinates, around the ink of a pen of PEN of the number's height
+    (the points' bounds would cut a thick stroke in half, and a 1 to a line); the groups, left to right."""
     start = time.perf_counter()
     groups = group_characters(strokes)
+    _, _, width, height = bounds(strokes)
+    ink = PEN * max(height, width / 8) / 2  # half the pen, beyond each point
     digits = []
     for group in groups:
         part = [strokes[i] for i in group.strokes]
         prepared, _ = prepare_strokes(part)
         x, y, w, h = group.box
-        box = (round(x), round(y), max(1, round(w)), max(1, round(h)))
+        box = (round(x - ink), round(y - ink), max(1, round(w + 2 * ink)), max(1, round(h + 2 * ink)))
         digits.append(Digit(box, prepared.model_input, prepared.region))
     return PreparedNumber(digits, 1.0, 0.0, (time.perf_counter() - start) * 1000), groups
 
