@@ -1,7 +1,7 @@
 """On device, the character model checks digits and reads letters in the browser, as the server does:
 a letter drawn in digits mode is "not a digit" and names the letter it looks like, and one drawn in
-letters mode is that letter, with the server's API cut off; then the same picture (and strokes) read
-by the server gives the same answer. The browser gets the very models the server runs (a test-only
+letters mode is that letter, read from its strokes too and fused as the server fuses them, with the
+server's API cut off; then the same picture and strokes read by the server give the same answer. The browser gets the very models the server runs (a test-only
 redirect to ?variant=served, as in test_page.py). Debian's Chromium through Playwright; screenshots
 go to reports/screenshots/."""
 
@@ -70,22 +70,21 @@ def predicted(response: object) -> bool:
 
 
 def compared_with_the_server(page: object, live_server: str, charset: str, shown: dict) -> tuple[dict, dict]:
-    """On device switched off: the page's request to the server, its picture read on device again
-    (the answer `shown` on the panel), and what the server says of it. In digits the server reads the picture and strokes the page sent,
-    fusing them as the page did; letters the page reads from the picture alone (it does not run the
-    character stroke model the server may have), so the server is sent the picture alone, and asked
-    for its heatmap, which must be the page's."""
+    """On device switched off: the page's request to the server, its picture and strokes read on
+    device again (the answer `shown` on the panel), and what the server says of them: the server reads
+    the picture and strokes the page sent, fusing them as the page did (in digits with the digit
+    stroke model, in letters with the character stroke model). In letters the server is asked for its
+    heatmap too, which must be the page's."""
     page.unroute(API)  # type: ignore[attr-defined]
     with page.expect_response(predicted) as response:  # type: ignore[attr-defined]
         page.uncheck("#on-device")  # type: ignore[attr-defined]
     sent, served = json.loads(response.value.request.post_data), response.value.json()
-    strokes = sent["strokes"] if charset == "digits" else None
-    mine = page.evaluate(READ_ON_DEVICE, [sent["image"], strokes, charset])  # type: ignore[attr-defined]
+    mine = page.evaluate(READ_ON_DEVICE, [sent["image"], sent["strokes"], charset])  # type: ignore[attr-defined]
     assert mine["character"] == shown["character"] and abs(mine["confidence"] - shown["confidence"]) <= 1e-4
     if charset != "digits":
         request = urllib.request.Request(
             f"{live_server}{PREDICT}?charset={charset}&explain=true",
-            json.dumps({"image": sent["image"]}).encode(),
+            json.dumps({"image": sent["image"], "strokes": sent["strokes"]}).encode(),
             {"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -139,7 +138,15 @@ def test_a_letter_in_letters_mode_is_that_letter_on_device(
         screenshot(page, "on-device-letters.png")
 
     mine, served = compared_with_the_server(page, live_server, "letters", shown)
-    assert served["character"] == letter and mine["sources"] is None and mine["probabilities"] is None
+    assert served["character"] == letter and mine["probabilities"] is None
+    # read from the strokes too and fused, as on the server: each source said what the server's said
+    ours, theirs = mine["sources"], served["sources"]
+    assert theirs["strokes"] is not None and theirs["fused"]["character"] == letter, theirs
+    for source in ("image", "strokes", "fused"):
+        assert ours[source]["character"] == theirs[source]["character"], (source, ours, theirs)
+        assert ours[source]["digit"] == theirs[source]["digit"] is None, (source, ours, theirs)
+        assert abs(ours[source]["confidence"] - theirs[source]["confidence"]) <= 1e-3, (source, ours, theirs)
+    assert ours["image_weight"] == theirs["image_weight"] and ours["image_sent"] == theirs["image_sent"]
     assert [label for label, _ in chart] == [c["character"] for c in mine["candidates"]]
     assert problems == []
 

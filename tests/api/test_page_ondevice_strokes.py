@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 
 DRAWINGS: dict[str, list] = json.loads(FIXTURE.read_text())
 API, MODEL_FILE = "**/api/v1/**", "**/api/v1/model/file"
+STROKE_MODEL_FILE = "/api/v1/model/strokes/file"  # the digit stroke model (the characters' is another)
 SOURCES = re.compile(r"Picture (\d) \(.+\), strokes (\d) \(")
 
 
@@ -87,7 +88,7 @@ def test_without_a_stroke_model_on_device_reads_the_picture_alone(page: tuple[ob
 
     page.route(MODEL_FILE, unnamed)
     asked: list[str] = []
-    page.on("request", lambda r: "/strokes/" in r.url and asked.append(r.url))
+    page.on("request", lambda r: r.url.endswith(STROKE_MODEL_FILE) and asked.append(r.url))
     on_device_offline(page)
     draw(page, DRAWINGS["7"], dx=40)
     page.wait_for_selector("#result[data-state=result]", timeout=15_000)

@@ -10,8 +10,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
-from rthdr.api.dependencies import ClassifierDep, Readers, ReadersDep, SettingsDep, StrokesDep
+from rthdr.api.dependencies import (
+    ClassifierDep,
+    Readers,
+    ReadersDep,
+    RecognitionDep,
+    SettingsDep,
+    StrokesDep,
+)
 from rthdr.api.schemas import ModelCard, OnDevice, ReviewStatus, Status, error_responses
+from rthdr.core.charsets import CHARSETS, DEFAULT_CHARSET, SCRIPT_CHARSETS
 from rthdr.core.inference import Classifier
 
 TEMPERATURE_HEADER = "X-Model-Temperature"  # the file's calibration (see rthdr.core.inference.Classifier)
@@ -19,9 +27,15 @@ STROKE_MODEL_HEADER = "X-Stroke-Model"  # on the model file: the stroke model's 
 IMAGE_WEIGHT_HEADER = "X-Fusion-Image-Weight"  # on the stroke model: see rthdr.core.inference.fuse
 CHARACTER_MODEL_HEADER = "X-Character-Model"  # on the model file: the character model's, likewise
 CLASSES_HEADER = "X-Model-Classes"  # on the character model: its class names, a JSON list
+CHARACTER_STROKE_MODEL_HEADER = "X-Character-Stroke-Model"  # on the character model: the path of its
+# stroke model, where there is one
+FUSION_CHARSETS_HEADER = "X-Fusion-Charsets"  # on that model: {charset: {image_weight, temperature}}, JSON
 EXPLAINER_HEADER = "X-Explainer-Model"  # on either: its explainer graph's path, where it has one
 STROKE_MODEL_PATH = "/api/v1/model/strokes/file"
 CHARACTER_MODEL_PATH = "/api/v1/model/characters/file"
+CHARACTER_STROKE_MODEL_PATH = "/api/v1/model/characters/strokes/file"
+# The charsets the character stroke model is fused in (rthdr.api.dependencies.StrokeModels.for_charset).
+CHARACTER_STROKE_CHARSETS = tuple(c for c in CHARSETS if c != DEFAULT_CHARSET and c not in SCRIPT_CHARSETS)
 EXPLAINER_PATH = "/api/v1/model/explainer/file"
 CHARACTER_EXPLAINER_PATH = EXPLAINER_PATH + "?model=characters"
 CACHE = {"Cache-Control": "public, max-age=3600"}
@@ -91,14 +105,42 @@ async def model_file(
     response_class=FileResponse,
     responses=MODEL_FILE_RESPONSES,
 )
-async def character_model_file(readers: ReadersDep, variant: ModelVariant = "best") -> FileResponse:
+async def character_model_file(models: RecognitionDep, variant: ModelVariant = "best") -> FileResponse:
     """The model the server reads letters with and checks digits with, `variant` as for the model
-    file, and (headers) its temperature and class names; 404 where the server has none (it then
-    serves charset digits only, unchecked)."""
-    classifier = character_classifier(readers)
+    file, and (headers) its temperature and class names, and the stroke model it is fused with where
+    the server has one; 404 where the server has none (it then serves charset digits only, unchecked)."""
+    classifier = character_classifier(models.readers)
     classes = json.dumps(classifier.classes)  # escapes any non-ASCII: a header is Latin-1
     headers = {CLASSES_HEADER: classes, **explainer_header(classifier, CHARACTER_EXPLAINER_PATH)}
+    if models.strokes.characters is not None:
+        headers[CHARACTER_STROKE_MODEL_HEADER] = CHARACTER_STROKE_MODEL_PATH
     return model_download(classifier.path, classifier.temperature, variant, headers)
+
+
+@router.get(
+    CHARACTER_STROKE_MODEL_PATH,
+    tags=["recognition"],
+    summary="The ONNX character stroke model, for fusing letters with their strokes in the browser",
+    response_class=FileResponse,
+    responses=MODEL_FILE_RESPONSES,
+)
+async def character_stroke_model_file(models: RecognitionDep) -> FileResponse:
+    """The model the server reads letters' strokes with (strokenet-chars), and (headers) for each
+    charset it is fused in the character model's weight and the fused probabilities' temperature
+    (rthdr.core.inference.StrokeClassifier.fusion_in); 404 where the server has none (letters'
+    strokes are then only drawn for the character model)."""
+    stroke_model = models.strokes.characters
+    if stroke_model is None:
+        raise HTTPException(
+            404,
+            "This server has no character stroke model (RTHDR_CHARACTER_STROKE_MODEL names its file).",
+        )
+    fusion = {
+        charset: dict(zip(("image_weight", "temperature"), stroke_model.fusion_in(charset), strict=True))
+        for charset in CHARACTER_STROKE_CHARSETS
+    }
+    headers = {FUSION_CHARSETS_HEADER: json.dumps(fusion)}
+    return model_download(stroke_model.path, stroke_model.temperature, "served", headers)
 
 
 def explainer_header(classifier: Classifier, path: str) -> dict[str, str]:

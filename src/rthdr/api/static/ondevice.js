@@ -1,11 +1,11 @@
 // On-device recognition: the same models, run in the browser by ONNX Runtime Web (WebAssembly), fed
 // by the server's own preprocessing ported to JavaScript (preprocess.js), for drawings and uploaded
 // pictures alike. As on the server, digits are checked by the character model, which also reads
-// letters (characters.js), and drawn digits are read from their strokes too and the two readings
-// fused (strokes.js), where the server has those models. Everything loads lazily, on the first use:
-// the runtime (a 50 kB module and a 14 MB WebAssembly file) and the model files, and on the first
-// heatmap of a model its explainer graph (Guided Grad-CAM, heatmap.js), where the server has one. The
-// sessions are kept in memory, so once loaded the page needs no server to recognise a character.
+// letters (characters.js), and drawn digits and letters are read from their strokes too and the two
+// readings fused (strokes.js), where the server has those models. Everything loads lazily, on the
+// first use: the runtime (a 50 kB module and a 14 MB WebAssembly file) and the model files, and on
+// the first heatmap of a model its explainer graph (Guided Grad-CAM, heatmap.js), where the server has
+// one. The sessions are kept in memory, so once loaded the page needs no server to recognise a character.
 
 import { calibrated } from "./calibrate.js";
 import { checkDigit, digitReading, readCharacter } from "./characters.js";
@@ -87,15 +87,32 @@ async function createSession() {
     (await loadModelFile(ort, strokesURL, "stroke model", { strokes: zeros(ort, [1, CHANNELS, STEPS]) }));
   const charactersURL = digits.headers.get("X-Character-Model");
   const characters = charactersURL && (await loadModelFile(ort, charactersURL, "character model", picture));
+  // and where it fuses letters with their strokes, the character model names its stroke model
+  const characterStrokesURL = characters?.headers.get("X-Character-Stroke-Model");
+  const characterStrokes =
+    characterStrokesURL &&
+    (await loadModelFile(ort, characterStrokesURL, "character stroke model", {
+      strokes: zeros(ort, [1, CHANNELS, STEPS]),
+    }));
+  // Each stroke model with, for each charset it is fused in, the image model's weight and the fused
+  // probabilities' temperature (StrokeClassifier.fusion_in): {digits: {image_weight, temperature}}
+  // for the digit stroke model (X-Fusion-Image-Weight and X-Model-Temperature), the character stroke
+  // model's as its X-Fusion-Charsets says.
+  const digitFusion = strokes && {
+    image_weight: Number(strokes.headers.get("X-Fusion-Image-Weight")),
+    temperature: strokes.temperature,
+  };
   return {
     ort,
     digits,
-    // the image model's weight when the two are fused (the server's)
-    // and the fused probabilities' temperature, its X-Model-Temperature (StrokeClassifier.fused)
-    strokes: strokes && { ...strokes, imageWeight: Number(strokes.headers.get("X-Fusion-Image-Weight")) },
+    strokes: strokes && { ...strokes, charsets: { [DEFAULT_CHARSET]: digitFusion } },
     characters: characters && {
       ...characters,
       classes: JSON.parse(characters.headers.get("X-Model-Classes")),
+    },
+    characterStrokes: characterStrokes && {
+      ...characterStrokes,
+      charsets: JSON.parse(characterStrokes.headers.get("X-Fusion-Charsets")),
     },
   };
 }
@@ -163,7 +180,7 @@ function filename(disposition) {
  * Recognise the drawing on a canvas in the browser, in `charset` (one readsOnDevice says yes to).
  * Resolves to an answer shaped like the server's /predict answer (plus `source` and `timing_ms`), or
  * null when the canvas holds no ink. With `strokes` (the drawing's, as the server takes them) a
- * digit is fused from both models, as the server's, and `sources` says what each said.
+ * digit or letter is fused from both models, as the server's, and `sources` says what each said.
  */
 export async function predictCanvas(
   canvas,
@@ -187,18 +204,19 @@ export async function predictFile(file, { explain = false, charset = DEFAULT_CHA
 
 /** The models' answer about a grey image; `scale`: picture pixels per grey pixel. */
 async function predict(grey, scale, started, { explain, strokes, charset }) {
-  const { ort, digits: digitModel, strokes: strokeModel, characters } = await loadModel();
+  const { ort, digits: digitModel, strokes: digitStrokes, characters, characterStrokes } = await loadModel();
   const read = toModelInput(grey);
   if (!read) return null;
   const picture = { image: new ort.Tensor("float32", read.input, IMAGE_DIMS) };
   const digits = charset === DEFAULT_CHARSET;
-  // Digits are fused with the stroke model, where there are strokes for it. Letters are read from
-  // the picture alone here: the server may fuse them with its character stroke model
-  // (strokenet-chars), which the page does not load.
-  const fused = digits && strokes && strokeModel;
-  const strokeFeeds = fused && {
-    strokes: new ort.Tensor("float32", features(strokes), [1, CHANNELS, STEPS]),
-  };
+  // Where there are strokes, they are read by the stroke model of the model that answers, as on the
+  // server: digits by the digit stroke model (strokenet), fused with the digit model; letters and
+  // alphanumeric by the character stroke model (strokenet-chars), fused with the character model.
+  const strokeModel = digits ? digitStrokes : characterStrokes;
+  const fusion = strokes && strokeModel?.charsets[charset];
+  const strokeFeeds = fusion
+    ? { strokes: new ort.Tensor("float32", features(strokes), [1, CHANNELS, STEPS]) }
+    : null;
   const preprocessed = performance.now();
   const [digitOutputs, strokeOutputs, characterOutputs] = await inTurn([
     digits && [digitModel.session, picture],
@@ -217,16 +235,23 @@ async function predict(grey, scale, started, { explain, strokes, charset }) {
     characterOutputs && calibrated(characterOutputs.probabilities.data, characters.temperature);
   let reading;
   let probabilities = null; // charset digits: the digit model's ten, as the server's answer
-  let sources = null;
+  let sources; // with strokes: what each source said
+  const strokeProbabilities = strokeOutputs?.probabilities.data;
   if (digits) {
     const image = calibrated(digitOutputs.probabilities.data, digitModel.temperature);
     ({ probabilities, sources } = strokes
-      ? withStrokes(image, strokeOutputs?.probabilities.data, strokeModel)
+      ? withStrokes(image, strokeProbabilities, fusion, saidDigit)
       : { probabilities: image, sources: null });
     const check = characterProbabilities && checkDigit(characterProbabilities, characters.classes);
     reading = digitReading(probabilities, check);
   } else {
-    reading = readCharacter(characterProbabilities, characters.classes, charset);
+    let fused = { probabilities: characterProbabilities, sources: null };
+    if (strokes) {
+      const said = (p) => saidCharacter(p, characters.classes, charset);
+      fused = withStrokes(characterProbabilities, strokeProbabilities, fusion, said);
+    }
+    ({ sources } = fused);
+    reading = readCharacter(fused.probabilities, characters.classes, charset);
   }
   const answer = {
     charset,
@@ -274,14 +299,16 @@ function inTurn(runs) {
 }
 
 /**
- * The image model's calibrated probabilities fused with the stroke model's, and what each source
- * said, as the server's answer has them (rthdr.api.routes.predict.with_strokes); without a stroke
- * model, the image model's alone. Grad-CAM stays the image model's: the explanation is of the picture.
+ * The image model's calibrated probabilities fused with the stroke model's (`fusion`: the image
+ * model's weight and the fused probabilities' temperature, StrokeClassifier.fused), and what each
+ * source said (`said`), as the server's answer has them (rthdr.api.routes.predict.with_strokes);
+ * without a stroke model, the image model's alone. Grad-CAM stays the image model's: the explanation
+ * is of the picture.
  */
-function withStrokes(image, strokeProbabilities, strokeModel) {
+function withStrokes(image, strokeProbabilities, fusion, said) {
   const sources = { image: said(image), strokes: null, fused: null, image_weight: null, image_sent: true };
   if (!strokeProbabilities) return { probabilities: image, sources };
-  const { imageWeight, temperature } = strokeModel;
+  const { image_weight: imageWeight, temperature } = fusion;
   const probabilities = calibrated(fuse(image, strokeProbabilities, imageWeight), temperature);
   Object.assign(sources, {
     strokes: said(strokeProbabilities),
@@ -292,9 +319,18 @@ function withStrokes(image, strokeProbabilities, strokeModel) {
 }
 
 /** The likeliest digit (the first of equal ones, as numpy's argmax) and its probability. */
-function said(probabilities) {
+function saidDigit(probabilities) {
   const digit = probabilities.indexOf(Math.max(...probabilities));
   return { character: String(digit), digit, confidence: probabilities[digit] };
+}
+
+/**
+ * The charset's likeliest character by the character model's classes and its probability, with the
+ * digit where it is one (alphanumeric), as the server's sources have them.
+ */
+function saidCharacter(probabilities, classes, charset) {
+  const { character, confidence } = readCharacter(probabilities, classes, charset);
+  return { character, digit: /^\d$/.test(character) ? Number(character) : null, confidence };
 }
 
 /** The 28x28 input as a PNG data URL (white ink on black), like the server's "preprocessed". */
