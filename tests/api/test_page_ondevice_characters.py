@@ -178,3 +178,20 @@ def test_without_a_character_model_letters_stay_on_the_server(page: tuple[object
     note = page.locator("#on-device-note").inner_text()
     assert note == "Letters are read on the server. On device reads digits only."
     assert asked == [] and problems == []
+
+
+def test_alphanumeric_is_fused_on_device_as_on_the_server(
+    page: tuple[object, list[str]], live_server: str
+) -> None:
+    """Alphanumeric fuses with the strokes' weight of its own (the card's: the picture weighs 0 there)."""
+    page, problems = page
+    choose(page, "alphanumeric")
+    shown, asked = offline_answer(page, "H")
+    assert asked == []
+    mine, served = compared_with_the_server(page, live_server, "alphanumeric", shown)
+    ours, theirs = mine["sources"], served["sources"]
+    assert theirs["strokes"] is not None and ours["image_weight"] == theirs["image_weight"] == 0.0
+    for source in ("image", "strokes", "fused"):
+        assert ours[source]["character"] == theirs[source]["character"], (source, ours, theirs)
+        assert abs(ours[source]["confidence"] - theirs[source]["confidence"]) <= 1e-3, (source, ours, theirs)
+    assert problems == []
