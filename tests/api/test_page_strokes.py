@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from rthdr.core.strokes import MAX_STROKES
 from tests.helpers.browser import Stroke, opened_page, screenshot
 from tests.helpers.paths import ROOT
 
@@ -120,6 +121,17 @@ def test_a_letter_drawn_in_letters_mode_is_read_from_both_sources(page) -> None:
     assert answer["character"] == "A" and sources["strokes"]["character"] == "A", sources
     assert page.locator("#sources").inner_text().startswith(f"Picture {sources['image']['character']} (")
     screenshot(page, "strokes-letter.png")
+
+
+def test_a_drawing_of_more_strokes_than_the_server_takes_is_read_from_its_picture(page) -> None:
+    """A 1 of 70 dashes, over MAX_STROKES: the page sends the picture alone, not an error-bound request."""
+    dashes = [[(140, 40 + 3 * i), (140, 42 + 3 * i)] for i in range(MAX_STROKES + 6)]
+    page.click("#clear")
+    with page.expect_response(final(PREDICT, 0)) as response:  # the first request without strokes
+        draw(page, dashes)
+    assert response.value.status == 200 and "strokes" not in json.loads(response.value.request.post_data)
+    page.wait_for_selector("#result[data-state=result]", timeout=15_000)
+    assert page.locator("#result-digit").inner_text() == "1" and not page.locator("#sources").is_visible()
 
 
 def test_another_scripts_digit_says_its_strokes_are_not_read(page) -> None:

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from types import ModuleType
 
-from rthdr.core import characters, charsets, decode, explain, inference, preprocess
+from rthdr.core import characters, charsets, decode, explain, inference, preprocess, strokes
 
 CONSTANTS_JS = Path(__file__).resolve().parent / "static" / "constants.js"
 
@@ -40,6 +40,8 @@ SHARED: list[tuple[ModuleType, str]] = [
     (charsets, "DIGITS"),
     (charsets, "LETTERS"),
     (charsets, "NONE"),
+    (strokes, "MAX_STROKES"),
+    (strokes, "MAX_POINTS"),
 ]
 
 HEADER = """\

@@ -7,6 +7,7 @@
 import { ApiError, fetchModelCard, recogniseImage } from "./api.js";
 import { DrawingPad } from "./canvas.js";
 import { DEFAULT_CHARSET } from "./charsets.js";
+import { MAX_POINTS, MAX_STROKES } from "./constants.js";
 import { charset, prompt, settings, setUpControls, useDevice } from "./controls.js";
 import { offerCorrection, setUpCorrections, withdrawCorrection } from "./correct.js";
 import { predictCanvas, predictFile } from "./ondevice.js";
@@ -121,12 +122,22 @@ let lastSent = 0;
  */
 async function readDrawing(signal, interim) {
   const part = pad.inkedPart();
-  const strokes = pad.strokesFrom(part.x, part.y); // the pen's path, read and fused with the picture
+  const strokes = readable(pad.strokesFrom(part.x, part.y)); // the pen's path, read and fused with the picture
   const { data, roundTripMs } = useDevice()
     ? { data: await predictCanvas(part.canvas, { explain: settings.explain, strokes, charset: charset() }) }
     : await recogniseImage(part.canvas.toDataURL("image/png"), { ...settings, interim }, signal, strokes);
   if (!data) throw new ApiError("no_digit_found", prompt());
   return { data: onPad(data, part), roundTripMs };
+}
+
+/**
+ * The strokes, where the server takes that many (rthdr.core.strokes' limits), else null: a drawing
+ * of more strokes or points than any character needs (hatching, a long scribble) is read from its
+ * picture alone, rather than answered with an error.
+ */
+function readable(strokes) {
+  const points = strokes.reduce((sum, stroke) => sum + stroke.length, 0);
+  return strokes.length <= MAX_STROKES && points <= MAX_POINTS ? strokes : null;
 }
 
 /** An answer about a part of the pad, with its boxes and regions in the whole pad's pixels. */

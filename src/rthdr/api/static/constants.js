@@ -20,3 +20,5 @@ export const CANDIDATES = 5; // rthdr.core.characters.CANDIDATES
 export const DIGITS = [..."0123456789"]; // rthdr.core.charsets.DIGITS
 export const LETTERS = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"]; // rthdr.core.charsets.LETTERS
 export const NONE = "none"; // rthdr.core.charsets.NONE
+export const MAX_STROKES = 64; // rthdr.core.strokes.MAX_STROKES
+export const MAX_POINTS = 10000; // rthdr.core.strokes.MAX_POINTS
