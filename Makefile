@@ -32,12 +32,17 @@ system:  ## Debian packages: chromium for the browser tests (never a browser dow
 	@[ -x $(CHROMIUM) ] && command -v wrk >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && \
 		[ -d /usr/share/hershey-fonts ] && [ -f /usr/share/fonts/truetype/breip/Breip.ttf ] && \
 		[ -f /usr/share/fonts/truetype/quicksand/Quicksand-Regular.ttf ] && [ -f /usr/share/fonts/truetype/Sarai/Sarai.ttf ] && \
-		[ -f /usr/share/fonts/truetype/fonts-arabeyes/ae_Salem.ttf ] || \
+		[ -f /usr/share/fonts/truetype/fonts-arabeyes/ae_Salem.ttf ] && \
+		[ -f /usr/share/fonts/truetype/gnutypewriter/GNUTypewriter.ttf ] || \
 		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium wrk postgresql \
 			hershey-fonts-data fonts-breip fonts-cabinsketch fonts-comic-neue fonts-dancingscript \
 			fonts-dejavu-core fonts-ecolier-court fonts-femkeklaver fonts-freefont-ttf fonts-humor-sans \
 			fonts-liberation2 fonts-quicksand fonts-sil-andika fonts-staypuft fonts-tlwg-purisa-ttf \
 			fonts-tomsontalks fonts-urw-base35 \
+			fonts-bwht fonts-dkg-handwriting fonts-kristi fonts-kaushanscript fonts-leckerli-one \
+			fonts-opendyslexic fonts-open-sans fonts-cantarell fonts-go fonts-inconsolata \
+			fonts-crosextra-carlito fonts-linuxlibertine fonts-ebgaramond fonts-jura fonts-oxygen \
+			fonts-hack fonts-opendin fonts-gnutypewriter \
 			fonts-arabeyes fonts-farsiweb fonts-gargi fonts-hosny-amiri fonts-kacst fonts-kacst-one \
 			fonts-lohit-deva fonts-lohit-deva-marathi fonts-nakula fonts-sahadeva fonts-samyak-deva fonts-sarai \
 			fonts-sil-harmattan fonts-sil-lateef fonts-sil-scheherazade; }

@@ -94,6 +94,8 @@ class Source:
 
 def _font_source(family: fonts.Family, wanted: frozenset[str]) -> Source | None:
     files = fonts.installed_files(family)
+    if family.name in fonts.CAPITALS_ONLY:
+        wanted = frozenset(c for c in wanted if not (c.islower() and c in LETTERS))
     has = {path: {c for c in wanted if fonts.has_glyph(path, c)} for path in files}
     chars = frozenset().union(*has.values()) if has else frozenset()
 

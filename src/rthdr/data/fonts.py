@@ -46,6 +46,15 @@ FOLDERS: dict[str, str] = {
     "fonts-sil-scheherazade": "truetype/scheherazade", "fonts-sil-harmattan": "truetype/harmattan",
     "fonts-farsiweb": "truetype/farsiweb", "fonts-kacst": "truetype/kacst", "fonts-kacst-one": "truetype/kacst-one",
     "fonts-arabeyes": "truetype/fonts-arabeyes",
+    "fonts-bwht": "opentype/bwht", "fonts-dkg-handwriting": "truetype/fifthhorseman",
+    "fonts-kristi": "truetype/kristi", "fonts-kaushanscript": "opentype/kaushanscript",
+    "fonts-leckerli-one": "truetype/leckerli-one", "fonts-open-sans": "truetype/open-sans",
+    "fonts-cantarell": "opentype/cantarell", "fonts-go": "fonts-go",
+    "fonts-inconsolata": "truetype/inconsolata", "fonts-crosextra-carlito": "truetype/crosextra",
+    "fonts-linuxlibertine": "opentype/linux-libertine", "fonts-ebgaramond": "opentype/ebgaramond",
+    "fonts-jura": "opentype/jura", "fonts-oxygen": "truetype/oxygen", "fonts-hack": "truetype/hack",
+    "fonts-opendyslexic": "opentype/opendyslexic", "fonts-opendin": "truetype/opendin",
+    "fonts-gnutypewriter": "truetype/gnutypewriter",
 }  # fmt: skip
 
 # (family, package, its files' stems, imitates handwriting): a few faces of each family, the
@@ -80,7 +89,31 @@ TABLE: tuple[tuple[str, str, str, bool], ...] = (
     ("URW Bookman", "fonts-urw-base35", "URWBookman-Light URWBookman-Demi URWBookman-LightItalic", False),
     ("URW Gothic", "fonts-urw-base35", "URWGothic-Book URWGothic-Demi URWGothic-BookOblique", False),
     ("Quicksand", "fonts-quicksand", "Quicksand-Regular Quicksand-Bold Quicksand-Light", False),
+    # Added 2026-12-02 (training only): more hands and faces, so that held-out families read better.
+    ("Because We Had To", "fonts-bwht", "BecauseWeBuild-Regular BecauseWeConnect-Regular BecauseWeCreate-Regular BecauseWeLearn-Regular BecauseWeMentor-Regular BecauseWeOrganize-Regular", True),
+    ("DKG Handwriting", "fonts-dkg-handwriting", "dkg dkgBd dkgIt dkgBI", True),
+    ("Kristi", "fonts-kristi", "Kristi", True),
+    ("Kaushan Script", "fonts-kaushanscript", "KaushanScript-Regular", True),
+    ("Leckerli One", "fonts-leckerli-one", "LeckerliOne-Regular", True),
+    ("OpenDyslexic", "fonts-opendyslexic", "OpenDyslexic-Regular OpenDyslexic-Bold OpenDyslexic-Italic OpenDyslexicAlta-Regular", False),
+    ("Open Sans", "fonts-open-sans", "OpenSans-Regular OpenSans-Bold OpenSans-Italic OpenSans-Light OpenSans-CondBold", False),
+    ("Cantarell", "fonts-cantarell", "Cantarell-Regular Cantarell-Bold Cantarell-Light Cantarell-Thin", False),
+    ("Go", "fonts-go", "Go-Regular Go-Bold Go-Italic Go-Medium Go-Mono", False),
+    ("Inconsolata", "fonts-inconsolata", "Inconsolata.otf", False),
+    ("Carlito", "fonts-crosextra-carlito", "Carlito-Regular Carlito-Bold Carlito-Italic", False),
+    ("Linux Libertine", "fonts-linuxlibertine", "LinLibertine_R LinLibertine_RB LinLibertine_RI", False),
+    ("Linux Biolinum", "fonts-linuxlibertine", "LinBiolinum_R LinBiolinum_RB LinBiolinum_RI", False),
+    ("EB Garamond", "fonts-ebgaramond", "EBGaramond12-Regular EBGaramond12-Bold EBGaramond12-Italic", False),
+    ("Jura", "fonts-jura", "Jura-Regular Jura-Bold Jura-Light", False),
+    ("Oxygen", "fonts-oxygen", "Oxygen-Sans Oxygen-Sans-Bold OxygenMono-Regular", False),
+    ("Hack", "fonts-hack", "Hack-Regular Hack-Bold Hack-Italic", False),
+    ("OSP-DIN", "fonts-opendin", "OSP-DIN", False),
+    ("GNU Typewriter", "fonts-gnutypewriter", "GNUTypewriter", False),
 )  # fmt: skip
+
+# Families whose lower case is drawn as capitals: their lower-case letters that are classes of
+# their own (a, b, d, ..., not merged with the capital) would be capitals under a lower-case label.
+CAPITALS_ONLY: frozenset[str] = frozenset({"Tomson Talks", "Because We Had To"})
 
 
 # The digits of other scripts (Devanagari, Arabic-Indic, Persian), for the script model only: a
