@@ -120,3 +120,13 @@ def test_the_peer_ratios_are_judged_on_the_medians_at_concurrency_32() -> None:
     assert judged["requests/s at concurrency 32 / the peer's"] == (1.35, round(1300 / 900, 2), False)
     assert judged["p99 at concurrency 32 / the peer's"] == (1.0, 1.0, True)
     assert "## Against a plain peer: Flask under gunicorn" in render_markdown(report)
+
+
+def test_a_peer_that_served_nothing_gives_no_ratio_and_says_so() -> None:
+    report = small_report({SHIPPED_SETTING: [http_row(1, 500.0)]})
+    report.peer = [
+        {**http_row(32, 1200, 30), "version": "rthdr"},
+        {**http_row(32, 0, 0), "version": "Flask + gunicorn peer"},
+    ]
+    assert not [name for name, *_ in targets(report) if "peer" in name]
+    assert "The peer served no requests at concurrency 32" in render_markdown(report)

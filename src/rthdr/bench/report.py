@@ -67,7 +67,7 @@ def targets(report: Report) -> list[tuple[str, float, float, bool]]:
     ):
         if concurrency in shipped:
             rows.append((name, TARGETS[name], shipped[concurrency][key], lower))
-    if report.peer:
+    if peer_answered(report):
         ours, theirs = medians(report.peer, "rthdr", 32), medians(report.peer, PEER, 32)
         for name, key, lower in (
             ("requests/s at concurrency 32 / the peer's", "requests_per_s", False),
@@ -156,6 +156,11 @@ def render_model_only(report: Report) -> list[str]:
     ]
 
 
+def peer_answered(report: Report) -> bool:
+    """Whether the peer served requests at concurrency 32: a ratio to nothing is no figure."""
+    return bool(report.peer) and medians(report.peer, PEER, 32)["requests_per_s"] > 0
+
+
 def render_targets(report: Report) -> list[str]:
     lines = [
         "",
@@ -172,6 +177,11 @@ def render_targets(report: Report) -> list[str]:
             f"| {name} | {'at most' if lower_is_better else 'at least'} {goal:g} | {value:g} | "
             f"{'yes' if met else 'no'} |"
         )
+    if report.peer and not peer_answered(report):
+        lines += [
+            "",
+            "The peer served no requests at concurrency 32 (see its errors below), so no ratio to it.",
+        ]
     return lines
 
 
