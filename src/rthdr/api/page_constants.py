@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from types import ModuleType
 
+from rthdr.api.routes import predict
 from rthdr.core import characters, charsets, decode, explain, inference, preprocess, strokes
 
 CONSTANTS_JS = Path(__file__).resolve().parent / "static" / "constants.js"
@@ -42,6 +43,7 @@ SHARED: list[tuple[ModuleType, str]] = [
     (charsets, "NONE"),
     (strokes, "MAX_STROKES"),
     (strokes, "MAX_POINTS"),
+    (predict, "STROKES_UNREAD"),
 ]
 
 HEADER = """\

@@ -126,6 +126,8 @@ NO_STROKE_MODEL = {
     "(fonts only, no single-stroke fonts); read from the picture alone"
     for charset in SCRIPT_CHARSETS
 }
+# And where this service has no stroke model for a charset (the page reading on device says the same).
+STROKES_UNREAD = "the service has no stroke model for this charset: read from the picture alone"
 
 
 def with_strokes(
@@ -143,9 +145,7 @@ def with_strokes(
 
     image_sent = drawing.image is not None
     if model is None:
-        unread = NO_STROKE_MODEL.get(
-            charset, "the service has no stroke model for this charset: read from the picture alone"
-        )
+        unread = NO_STROKE_MODEL.get(charset, STROKES_UNREAD)
         return outputs, Sources(image=said(image_p), image_sent=image_sent, strokes_unread=unread)
     stroke_p = model(features(drawing.strokes)[np.newaxis])
     fused = model.fused(image_p, stroke_p, charset)

@@ -22,3 +22,4 @@ export const LETTERS = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"]; // rthdr.co
 export const NONE = "none"; // rthdr.core.charsets.NONE
 export const MAX_STROKES = 64; // rthdr.core.strokes.MAX_STROKES
 export const MAX_POINTS = 10000; // rthdr.core.strokes.MAX_POINTS
+export const STROKES_UNREAD = "the service has no stroke model for this charset: read from the picture alone"; // rthdr.api.routes.predict.STROKES_UNREAD

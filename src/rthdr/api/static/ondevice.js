@@ -10,7 +10,7 @@
 import { calibrated } from "./calibrate.js";
 import { checkDigit, digitReading, readCharacter } from "./characters.js";
 import { CHARSETS, DEFAULT_CHARSET } from "./charsets.js";
-import { SIZE } from "./constants.js";
+import { SIZE, STROKES_UNREAD } from "./constants.js";
 import { canvasGrey, decodeFile } from "./decode.js";
 import { explanationDataURL, gradCam, guidedGradCam } from "./heatmap.js";
 import { toModelInput } from "./preprocess.js";
@@ -302,12 +302,13 @@ function inTurn(runs) {
  * The image model's calibrated probabilities fused with the stroke model's (`fusion`: the image
  * model's weight and the fused probabilities' temperature, StrokeClassifier.fused), and what each
  * source said (`said`), as the server's answer has them (rthdr.api.routes.predict.with_strokes);
- * without a stroke model, the image model's alone. Grad-CAM stays the image model's: the explanation
+ * without a stroke model, the image model's alone, saying so as the server does. Grad-CAM stays the image model's: the explanation
  * is of the picture.
  */
 function withStrokes(image, strokeProbabilities, fusion, said) {
   const sources = { image: said(image), strokes: null, fused: null, image_weight: null, image_sent: true };
-  if (!strokeProbabilities) return { probabilities: image, sources };
+  if (!strokeProbabilities)
+    return { probabilities: image, sources: { ...sources, strokes_unread: STROKES_UNREAD } };
   const { image_weight: imageWeight, temperature } = fusion;
   const probabilities = calibrated(fuse(image, strokeProbabilities, imageWeight), temperature);
   Object.assign(sources, {
