@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from rthdr.data.mnist import DataError
-from rthdr.training.train import EXTRA_SHARE, TrainConfig, load_extra, mix_extra, train
+from rthdr.training.sets import EXTRA_SHARE, load_extra, mix_extra
+from rthdr.training.train import TrainConfig, train
 
 
 def write_export(directory: Path, count: int) -> None:

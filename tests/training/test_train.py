@@ -10,11 +10,13 @@ import onnxruntime as ort
 import pytest
 import torch
 
+import rthdr.training.sets as sets_module
 import rthdr.training.train as train_module
 from rthdr.core.inference import SHIPPED_WEIGHTS, Classifier
 from rthdr.data.mnist import load_mnist
 from rthdr.evaluation.evaluate import evaluate
-from rthdr.training.train import TrainConfig, augment, split_train_val, to_tensor, train
+from rthdr.training.sets import split_train_val, to_tensor
+from rthdr.training.train import TrainConfig, augment, train
 
 
 def test_augment_keeps_shape_and_range() -> None:
@@ -57,7 +59,7 @@ def test_smoke_training_learns_and_never_reads_the_test_set(
         assert split == "train", "training must not read the test set"
         return load_mnist("train", data_dir)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(train_module, "load_mnist", train_only)
+    monkeypatch.setattr(sets_module, "load_mnist", train_only)
     cfg = TrainConfig(epochs=2, limit=2000, batch_size=32, threads=2)
     metrics = train(cfg, tmp_path, mnist_dir)
 

@@ -43,7 +43,7 @@ from rthdr.evaluation.modelcard import (
 from rthdr.training.config import TrainConfig
 from rthdr.training.export import export_release
 from rthdr.training.model import load_checkpoint, save_checkpoint
-from rthdr.training.train import emnist_inputs
+from rthdr.training.sets import emnist_inputs
 
 CHARACTER_MODEL_NAME = "charnet"
 FALSE_FLAG_RATE = 0.01  # the bar: at most 1 % of real digits answered "not a digit"

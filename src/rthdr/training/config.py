@@ -126,7 +126,7 @@ class TrainConfig:
         2.0, "with --teacher: softens both answers, so the teacher's second choices count"
     )
     # Corrections people made in the review queue, as `rthdr reviews export` writes them; mixed with
-    # MNIST (rthdr.training.train.EXTRA_SHARE of each epoch) so that little of MNIST is forgotten
+    # MNIST (rthdr.training.sets.EXTRA_SHARE of each epoch) so that little of MNIST is forgotten
     # (docs/reviews.md measures how little).
     extra: str | None = setting(
         None,
