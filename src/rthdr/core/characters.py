@@ -32,10 +32,8 @@ from rthdr.core.errors import InputError
 from rthdr.core.inference import UNCERTAIN_BELOW, Prediction, predictions
 
 Outputs = tuple[np.ndarray, np.ndarray]  # a batch's probabilities (N, C) and class maps (N, C, 7, 7)
-NO_CHARACTER_MODEL = (
-    "there is no character model (charnet.int8.onnx; the service's RTHDR_CHARACTER_MODEL) for"
-)
-NO_SCRIPT_MODEL = "there is no script model (scriptnet.int8.onnx; the service's RTHDR_SCRIPT_MODEL) for"
+NO_CHARACTER_MODEL = "there is no character model (charnet.onnx; the service's RTHDR_CHARACTER_MODEL) for"
+NO_SCRIPT_MODEL = "there is no script model (scriptnet.onnx; the service's RTHDR_SCRIPT_MODEL) for"
 
 CANDIDATES = 5  # the likeliest characters an answer lists
 # In digits mode, the share of the character model's probability outside the digits above which a
