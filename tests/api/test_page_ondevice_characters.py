@@ -7,6 +7,7 @@ go to reports/screenshots/."""
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.request
 from collections.abc import Iterator
@@ -14,10 +15,13 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from rthdr.core.strokes import render
+from rthdr.data import hershey
 from tests.api.test_page_charset import LETTERS, bars, choose, letters_served  # noqa: F401 (a fixture)
 from tests.api.test_page_ondevice import on_device_offline
 from tests.api.test_page_strokes import PREDICT, draw
 from tests.helpers.browser import opened_page, screenshot
+from tests.helpers.images import encode
 
 # Letters need the server's character model: without it these skip, or fail in CI (letters_served).
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("letters_served")]
@@ -118,6 +122,30 @@ def test_a_letter_in_digits_mode_is_not_a_digit_on_device(
     mine, served = compared_with_the_server(page, live_server, "digits", shown)
     assert served["reason"] == "not_a_digit" and served["looks_like"] == "A"
     assert mine["sources"]["fused"]["digit"] == served["sources"]["fused"]["digit"]
+    assert problems == []
+
+
+def test_in_digits_a_pen_drawn_letter_is_checked_from_its_strokes_on_device_too(
+    page: tuple[object, list[str]], live_server: str, corpus_fonts: None
+) -> None:
+    """A U in Hershey's scriptc, its picture and strokes: the picture alone passes for a digit, the
+    strokes make it "not a digit" (CHECK_IMAGE_WEIGHT), in the browser as on the server."""
+    page, problems = page
+    on_device_offline(page)
+    page.unroute(API)  # the explainer graph loads when first asked for
+    strokes = [[[float(x), float(y)] for x, y in s] for s in hershey.load("scriptc")["U"].strokes]
+    picture = render([np.array(s) for s in strokes])
+    url = "data:image/png;base64," + base64.b64encode(encode(picture)).decode()
+    mine = page.evaluate(READ_ON_DEVICE, [url, strokes, "digits"])
+    request = urllib.request.Request(
+        f"{live_server}{PREDICT}", json.dumps({"image": url, "strokes": strokes}).encode(),
+        {"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        served = json.load(answer)
+    assert served["reason"] == "not_a_digit" and served["looks_like"] == "U", served
+    for key in ("digit", "reason", "looks_like", "uncertain"):
+        assert mine[key] == served[key], (key, mine, served)
     assert problems == []
 
 

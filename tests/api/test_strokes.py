@@ -101,6 +101,17 @@ def test_a_letter_sent_as_strokes_is_read_from_both_sources(client) -> None:
     assert sources["image_weight"] == StrokeClassifier(DEFAULT_CHARACTER_STROKE_MODEL).fusion_in("letters")[0]
 
 
+def test_in_digits_a_letter_drawn_with_a_pen_is_checked_from_its_strokes_too(client, corpus_fonts) -> None:
+    """A U in Hershey's scriptc (a font held out of training), sent as its strokes in digits mode:
+    its picture alone passes for a 4, its strokes say it is a letter (CHECK_IMAGE_WEIGHT)."""
+    strokes = [[[float(x), float(y)] for x, y in s] for s in hershey.load("scriptc")["U"].strokes]
+    body = client.post(PREDICT, json={"strokes": strokes}).json()
+    assert body["reason"] == "not_a_digit" and body["looks_like"] == "U" and body["uncertain"] is True, body
+    picture = encode(render([np.array(s) for s in strokes]))
+    alone = client.post(PREDICT, files={"image": ("u.png", picture, "image/png")}).json()
+    assert alone["reason"] != "not_a_digit", alone
+
+
 def test_a_word_drawn_stroke_by_stroke_is_grouped_and_read_as_letters(client, corpus_fonts) -> None:
     """KEY in Hershey's simplex Roman, each glyph's strokes a pen's, side by side. (The fonts held out
     of training are duplex: their thick strokes are drawn twice, side by side, as no pen draws.)"""

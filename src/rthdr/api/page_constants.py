@@ -38,6 +38,7 @@ SHARED: list[tuple[ModuleType, str]] = [
     (explain, "GUIDED_BLUR_SIGMA"),
     (characters, "NOT_A_DIGIT_ABOVE"),
     (characters, "CANDIDATES"),
+    (characters, "CHECK_IMAGE_WEIGHT"),
     (charsets, "DIGITS"),
     (charsets, "LETTERS"),
     (charsets, "NONE"),

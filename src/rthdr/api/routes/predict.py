@@ -25,10 +25,16 @@ from rthdr.api.schemas import (
     Timing,
     error_responses,
 )
-from rthdr.core.characters import Outputs, read_character, read_characters, require_charset
+from rthdr.core.characters import (
+    CHECK_IMAGE_WEIGHT,
+    Outputs,
+    read_character,
+    read_characters,
+    require_charset,
+)
 from rthdr.core.charsets import DEFAULT_CHARSET, DIGITS, SCRIPT_CHARSETS
 from rthdr.core.explain import explain_reading as heatmap
-from rthdr.core.inference import StrokeClassifier
+from rthdr.core.inference import StrokeClassifier, fuse
 from rthdr.core.pipeline import png_data_url, prepare, prepare_strokes
 from rthdr.core.strokes import features
 
@@ -81,6 +87,7 @@ async def predict(
         stroke_model = models.strokes.for_charset(charset)
         if digit_outputs is not None:
             digit_outputs, sources = with_strokes(digit_outputs, drawing, stroke_model, DIGITS, charset)
+            character_outputs = checked_with_strokes(character_outputs, drawing, models.strokes.characters)
         elif character_outputs is not None:
             character_outputs, sources = with_strokes(
                 character_outputs, drawing, stroke_model, classes, charset
@@ -128,6 +135,19 @@ NO_STROKE_MODEL = {
 }
 # And where this service has no stroke model for a charset (the page reading on device says the same).
 STROKES_UNREAD = "the service has no stroke model for this charset: read from the picture alone"
+
+
+def checked_with_strokes(
+    outputs: Outputs | None, drawing: Drawing, model: StrokeClassifier | None
+) -> Outputs | None:
+    """In digits, the character model's check of a drawing read from its strokes too, where there is a
+    character stroke model (rthdr.core.characters.CHECK_IMAGE_WEIGHT); the class maps stay the
+    picture's."""
+    if outputs is None or model is None:
+        return outputs
+    assert drawing.strokes is not None
+    probabilities, cams = outputs
+    return fuse(probabilities, model(features(drawing.strokes)[np.newaxis]), CHECK_IMAGE_WEIGHT), cams
 
 
 def with_strokes(

@@ -17,6 +17,7 @@ export const GUIDED_BLUR_SIDE = 9; // rthdr.core.explain.GUIDED_BLUR_SIDE
 export const GUIDED_BLUR_SIGMA = 1.0; // rthdr.core.explain.GUIDED_BLUR_SIGMA
 export const NOT_A_DIGIT_ABOVE = 0.5; // rthdr.core.characters.NOT_A_DIGIT_ABOVE
 export const CANDIDATES = 5; // rthdr.core.characters.CANDIDATES
+export const CHECK_IMAGE_WEIGHT = 0.6; // rthdr.core.characters.CHECK_IMAGE_WEIGHT
 export const DIGITS = [..."0123456789"]; // rthdr.core.charsets.DIGITS
 export const LETTERS = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"]; // rthdr.core.charsets.LETTERS
 export const NONE = "none"; // rthdr.core.charsets.NONE

@@ -10,7 +10,7 @@
 import { calibrated } from "./calibrate.js";
 import { checkDigit, digitReading, readCharacter } from "./characters.js";
 import { CHARSETS, DEFAULT_CHARSET } from "./charsets.js";
-import { SIZE, STROKES_UNREAD } from "./constants.js";
+import { CHECK_IMAGE_WEIGHT, SIZE, STROKES_UNREAD } from "./constants.js";
 import { canvasGrey, decodeFile } from "./decode.js";
 import { explanationDataURL, gradCam, guidedGradCam } from "./heatmap.js";
 import { toModelInput } from "./preprocess.js";
@@ -214,15 +214,18 @@ async function predict(grey, scale, started, { explain, strokes, charset }) {
   // alphanumeric by the character stroke model (strokenet-chars), fused with the character model.
   const strokeModel = digits ? digitStrokes : characterStrokes;
   const fusion = strokes && strokeModel?.charsets[charset];
-  const strokeFeeds = fusion
-    ? { strokes: new ort.Tensor("float32", features(strokes), [1, CHANNELS, STEPS]) }
-    : null;
+  const strokeFeeds = strokes && {
+    strokes: new ort.Tensor("float32", features(strokes), [1, CHANNELS, STEPS]),
+  };
+  // In digits, the character model's check that it is a digit reads the strokes too, with the
+  // character stroke model (CHECK_IMAGE_WEIGHT), as on the server (checked_with_strokes).
+  const checkStrokes = digits && strokes && characters && characterStrokes;
   const preprocessed = performance.now();
-  const [digitOutputs, strokeOutputs, characterOutputs] = await inTurn([
+  const [digitOutputs, strokeOutputs, characterOutputs, checkOutputs] = await inTurn([
     digits && [digitModel.session, picture],
-    strokeFeeds && [strokeModel.session, strokeFeeds],
-    // In digits, the check of the picture that it is a digit: not fused with the strokes, as on the server.
+    fusion && [strokeModel.session, strokeFeeds],
     characters && [characters.session, picture],
+    checkStrokes && [characterStrokes.session, strokeFeeds],
   ]);
   const inferred = performance.now();
   // The latency shown is the recognition's (reading the picture + preprocessing + models).
@@ -242,7 +245,10 @@ async function predict(grey, scale, started, { explain, strokes, charset }) {
     ({ probabilities, sources } = strokes
       ? withStrokes(image, strokeProbabilities, fusion, saidDigit)
       : { probabilities: image, sources: null });
-    const check = characterProbabilities && checkDigit(characterProbabilities, characters.classes);
+    const checked = checkOutputs
+      ? fuse(characterProbabilities, checkOutputs.probabilities.data, CHECK_IMAGE_WEIGHT)
+      : characterProbabilities;
+    const check = checked && checkDigit(checked, characters.classes);
     reading = digitReading(probabilities, check);
   } else {
     let fused = { probabilities: characterProbabilities, sources: null };
