@@ -85,12 +85,13 @@ async def predict(
     sources = None
     if drawing.strokes is not None:  # fused with the model that answers: in digits the digit model's
         stroke_model = models.strokes.for_charset(charset)
+        pen = features(drawing.strokes)[np.newaxis]  # what both stroke models read
         if digit_outputs is not None:
-            digit_outputs, sources = with_strokes(digit_outputs, drawing, stroke_model, DIGITS, charset)
-            character_outputs = checked_with_strokes(character_outputs, drawing, models.strokes.characters)
+            digit_outputs, sources = with_strokes(digit_outputs, drawing, pen, stroke_model, DIGITS, charset)
+            character_outputs = checked_with_strokes(character_outputs, pen, models.strokes.characters)
         elif character_outputs is not None:
             character_outputs, sources = with_strokes(
-                character_outputs, drawing, stroke_model, classes, charset
+                character_outputs, drawing, pen, stroke_model, classes, charset
             )
     (reading,) = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
@@ -138,24 +139,28 @@ STROKES_UNREAD = "the service has no stroke model for this charset: read from th
 
 
 def checked_with_strokes(
-    outputs: Outputs | None, drawing: Drawing, model: StrokeClassifier | None
+    outputs: Outputs | None, pen: np.ndarray, model: StrokeClassifier | None
 ) -> Outputs | None:
     """In digits, the character model's check of a drawing read from its strokes too, where there is a
     character stroke model (rthdr.core.characters.CHECK_IMAGE_WEIGHT); the class maps stay the
     picture's."""
     if outputs is None or model is None:
         return outputs
-    assert drawing.strokes is not None
     probabilities, cams = outputs
-    return fuse(probabilities, model(features(drawing.strokes)[np.newaxis]), CHECK_IMAGE_WEIGHT), cams
+    return fuse(probabilities, model(pen), CHECK_IMAGE_WEIGHT), cams
 
 
 def with_strokes(
-    outputs: Outputs, drawing: Drawing, model: StrokeClassifier | None, classes: tuple[str, ...], charset: str
+    outputs: Outputs,
+    drawing: Drawing,
+    pen: np.ndarray,
+    model: StrokeClassifier | None,
+    classes: tuple[str, ...],
+    charset: str,
 ) -> tuple[Outputs, Sources]:
-    """The answering model's outputs fused with the stroke model's reading of the strokes (the class
-    maps stay the image model's: the explanation is of the picture), and what each source said."""
-    assert drawing.strokes is not None
+    """The answering model's outputs fused with the stroke model's reading of the strokes (`pen`: their
+    features; the class maps stay the image model's: the explanation is of the picture), and what each
+    source said."""
     image_p, cams = outputs
 
     def said(probabilities: np.ndarray) -> SourceReading:
@@ -167,7 +172,7 @@ def with_strokes(
     if model is None:
         unread = NO_STROKE_MODEL.get(charset, STROKES_UNREAD)
         return outputs, Sources(image=said(image_p), image_sent=image_sent, strokes_unread=unread)
-    stroke_p = model(features(drawing.strokes)[np.newaxis])
+    stroke_p = model(pen)
     fused = model.fused(image_p, stroke_p, charset)
     return (fused, cams), Sources(
         image=said(image_p),
