@@ -1,4 +1,5 @@
-"""The serving path's answers, bit for bit, on fixed inputs of every kind (tests/fixtures/golden).
+"""The serving path's answers, bit for bit (the guided gradients within 2 %), on fixed inputs of every
+kind (tests/fixtures/golden).
 
 A refactoring must leave every byte the same; a change meant to alter answers regenerates the
 fixtures with tests/fixtures/golden/make.py and says so in its commit."""
@@ -41,8 +42,15 @@ def test_digit_answers_are_unchanged(name: str, shipped: Classifier) -> None:
     assert grad_cam(prediction.cam).tobytes() == floats(expected["grad_cam"]).tobytes()
     guided = shipped.guided(prepared.model_input, prediction.digit)
     assert guided is not None, "the shipped model has its explainer graph beside it"
-    assert guided.tobytes() == floats(expected["guided"]).tobytes()
-    assert guided_grad_cam(prediction.cam, guided).tobytes() == floats(expected["guided_grad_cam"]).tobytes()
+    # The guided gradients alone are held to 2 % of their peak, not bit for bit: where a max-pool
+    # window ties, which input gets the gradient depends on ONNX Runtime's kernel for the CPU (an
+    # AMD EPYC moved 0.00086 of a 0.072 peak on stroke-upright-1.png).
+    near(guided, floats(expected["guided"]))
+    near(guided_grad_cam(prediction.cam, guided), floats(expected["guided_grad_cam"]))
+
+
+def near(actual: np.ndarray, expected: np.ndarray) -> None:
+    np.testing.assert_allclose(actual.ravel(), expected, rtol=0, atol=0.02 * float(np.abs(expected).max()))
 
 
 @pytest.mark.parametrize("name", [n for n, e in EXPECTED.items() if "text" in e])
