@@ -16,7 +16,7 @@ from rthdr.core.inference import SHIPPED_WEIGHTS, Classifier
 from rthdr.data.mnist import load_mnist
 from rthdr.evaluation.evaluate import evaluate
 from rthdr.training.sets import split_train_val, to_tensor
-from rthdr.training.train import TrainConfig, augment, train
+from rthdr.training.train import TrainConfig, augment, blurred, train
 
 
 def test_augment_keeps_shape_and_range() -> None:
@@ -35,6 +35,23 @@ def test_augment_with_zero_ranges_is_the_identity() -> None:
 def test_augment_moves_pixels() -> None:
     images = torch.rand(4, 1, 28, 28)
     assert (augment(images, TrainConfig(), torch.Generator().manual_seed(1)) - images).abs().mean() > 0.05
+
+
+def test_blur_spreads_a_point_and_keeps_its_ink() -> None:
+    images = torch.zeros(3, 1, 28, 28)
+    images[:, 0, 14, 14] = 1
+    out = blurred(images, 1.0, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(out.sum(dim=(1, 2, 3)), torch.ones(3), atol=1e-4, rtol=0)
+    assert (out[:, 0, 14, 14] < 0.99).all() and (out[:, 0, 14, 15] > 1e-3).all()
+    assert not torch.equal(out[0], out[1])  # each image its own sigma
+
+
+def test_blur_share_blurs_about_that_share_and_zero_leaves_the_batch_alone() -> None:
+    images = torch.rand(400, 1, 28, 28)
+    out = blurred(images, 0.25, torch.Generator().manual_seed(0))
+    changed = (out - images).abs().amax(dim=(1, 2, 3)) > 1e-6
+    assert 0.18 < changed.float().mean() < 0.32
+    assert blurred(images, 0.0, torch.Generator()) is images
 
 
 def test_validation_split_is_disjoint_and_seeded() -> None:

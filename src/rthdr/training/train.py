@@ -55,7 +55,33 @@ def augment(images: torch.Tensor, cfg: TrainConfig, generator: torch.Generator) 
         coarse = torch.randn(n, 2, 4, 4, generator=generator) * (cfg.elastic_px * 2 / 28)
         field_ = F.interpolate(coarse, size=(28, 28), mode="bicubic", align_corners=False)
         grid = grid + field_.permute(0, 2, 3, 1)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    warped = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return blurred(warped, cfg.blur_share, generator)
+
+
+BLUR_SIGMA_PX = (0.3, 0.8)  # rthdr.data.augment.blur's, at the model input's scale
+
+
+def blurred(images: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
+    """A (N, 1, 28, 28) batch with about `share` of its images Gaussian-blurred, each by its own
+    sigma in BLUR_SIGMA_PX: one separable 7-tap kernel per image, applied as a grouped convolution."""
+    if share <= 0:  # no draw from the generator: the digit model's runs stay as they were
+        return images
+    chosen = torch.rand(images.shape[0], generator=generator) < share
+    if not chosen.any():
+        return images
+    low, high = BLUR_SIGMA_PX
+    sigma = low + torch.rand(int(chosen.sum()), generator=generator) * (high - low)
+    taps = torch.arange(-3, 4, dtype=images.dtype)
+    kernel = torch.exp(-(taps[None] ** 2) / (2 * sigma[:, None] ** 2))
+    kernel = kernel / kernel.sum(1, keepdim=True)  # (k, 7)
+    picked = images[chosen].transpose(0, 1)  # (1, k, 28, 28): each image its own channel
+    k = picked.shape[1]
+    picked = F.conv2d(picked, kernel[:, None, None, :], padding=(0, 3), groups=k)
+    picked = F.conv2d(picked, kernel[:, None, :, None], padding=(3, 0), groups=k)
+    out = images.clone()
+    out[chosen] = picked.transpose(0, 1)
+    return out
 
 
 def ema_average(decay: float):
