@@ -3,7 +3,7 @@ sent as ?charset= on /api/v1/predict; letters drawn on the pad, read as letters,
 digits mode; Arabic-Indic digits read by the script model; and the parts that read fewer charsets
 (whole numbers read digits, on device no other scripts), which say so. Debian's Chromium through
 Playwright, against the session's real server (tests/conftest.py). Reading letters needs the character
-model (charnet.onnx): without it those tests skip, or fail in CI. Screenshots go to reports/screenshots/."""
+model (charnet): without it those tests skip, or fail in CI. Screenshots go to reports/screenshots/."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def letters_served(live_server: str) -> None:
         code = json.load(err).get("error", {}).get("code")
         if code != "charset_unavailable":
             raise
-    missing("the server has no character model (src/rthdr/models/charnet.onnx): letters cannot be read")
+    missing("the server has no character model (src/rthdr/models/charnet.int8.onnx): letters cannot be read")
 
 
 class Page:
@@ -308,7 +308,7 @@ def test_without_a_character_model_the_server_says_so(desktop: Page) -> None:
     """The server's 422 for letters it cannot read (faked here, so this runs with or without
     charnet): its message on the panel, no answer, and digits still work."""
     page = desktop.page
-    message = "there is no character model (charnet.onnx) for charset=letters; use charset=digits."
+    message = "there is no character model (charnet: the service's RTHDR_CHARACTER_MODEL) for charset=letters; use charset=digits."
     page.route(
         lambda url: "charset=letters" in url,
         lambda route: route.fulfill(
@@ -424,7 +424,9 @@ def scripts_served(live_server: str) -> None:
     except urllib.error.HTTPError as err:
         if json.load(err).get("error", {}).get("code") != "charset_unavailable":
             raise
-    missing("the server has no script model (src/rthdr/models/scriptnet.onnx): other scripts cannot be read")
+    missing(
+        "the server has no script model (src/rthdr/models/scriptnet.int8.onnx): other scripts cannot be read"
+    )
 
 
 @pytest.mark.parametrize("digit", list(ARABIC_INDIC))

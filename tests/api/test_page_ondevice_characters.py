@@ -128,12 +128,12 @@ def test_a_letter_in_digits_mode_is_not_a_digit_on_device(
 def test_in_digits_a_pen_drawn_letter_is_checked_from_its_strokes_on_device_too(
     page: tuple[object, list[str]], live_server: str, corpus_fonts: None
 ) -> None:
-    """A U in Hershey's scriptc, its picture and strokes: the picture alone passes for a digit, the
+    """A b in Hershey's scriptc, its picture and strokes: the picture alone passes for a digit, the
     strokes make it "not a digit" (CHECK_IMAGE_WEIGHT), in the browser as on the server."""
     page, problems = page
     on_device_offline(page)
     page.unroute(API)  # the explainer graph loads when first asked for
-    strokes = [[[float(x), float(y)] for x, y in s] for s in hershey.load("scriptc")["U"].strokes]
+    strokes = [[[float(x), float(y)] for x, y in s] for s in hershey.load("scriptc")["b"].strokes]
     picture = render([np.array(s) for s in strokes])
     url = "data:image/png;base64," + base64.b64encode(encode(picture)).decode()
     mine = page.evaluate(READ_ON_DEVICE, [url, strokes, "digits"])
@@ -143,7 +143,7 @@ def test_in_digits_a_pen_drawn_letter_is_checked_from_its_strokes_on_device_too(
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=30) as answer:
         served = json.load(answer)
-    assert served["reason"] == "not_a_digit" and served["looks_like"] == "U", served
+    assert served["reason"] == "not_a_digit" and served["looks_like"] == "b", served
     for key in ("digit", "reason", "looks_like", "uncertain"):
         assert mine[key] == served[key], (key, mine, served)
     assert problems == []

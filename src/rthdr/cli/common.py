@@ -138,12 +138,12 @@ def add_charset(parser: argparse.ArgumentParser, digits_checked: bool = True) ->
         "--character-model",
         default="",
         metavar="ONNX",
-        help=f"the character model for --charset letters/alphanumeric{check} (default: the shipped charnet.onnx"
+        help=f"the character model for --charset letters/alphanumeric{check} (default: the shipped charnet.int8.onnx"
         + ("; 'none': digits unchecked)" if digits_checked else ")"),
     )
     parser.add_argument(
         "--script-model",
         default="",
         metavar="ONNX",
-        help="the script model for --charset devanagari/arabic-indic/persian (default: the shipped scriptnet.onnx)",
+        help="the script model for --charset devanagari/arabic-indic/persian (default: the shipped scriptnet.int8.onnx)",
     )

@@ -33,8 +33,9 @@ SHIPPED_WEIGHTS = MODELS_DIR / "digitnet.pt"
 # about a sixth faster on one CPU thread (docs/speed.md).
 DEFAULT_MODEL = FLOAT_MODEL.with_suffix(".int8.onnx")
 # The character model: digits, letters and `none` (charsets other than digits, and the check that a
-# drawing is a digit at all). Trained on MNIST and the generated corpus (docs/characters.md).
-DEFAULT_CHARACTER_MODEL = FLOAT_MODEL.with_name("charnet.onnx")
+# drawing is a digit at all). Trained on MNIST and the generated corpus (docs/characters.md). Served
+# in INT8, which `rthdr release` kept: within 0.1 points of the float file.
+DEFAULT_CHARACTER_MODEL = FLOAT_MODEL.with_name("charnet.int8.onnx")
 # The script model: the digits of Devanagari, Arabic-Indic and Persian, and `none`. Trained on
 # fonts only (docs/characters.md). Served in INT8, which `rthdr release` kept: as accurate held out.
 DEFAULT_SCRIPT_MODEL = FLOAT_MODEL.with_name("scriptnet.int8.onnx")
