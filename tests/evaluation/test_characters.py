@@ -39,8 +39,7 @@ def test_a_corpus_run_is_trained_released_and_measured(
     # 600 MNIST images and the whole tiny corpus (fewer than 600), each 1/12 held out
     assert metrics["train_size"] + metrics["val_size"] == 600 + len(CLASSES) * 6
 
-    models, images = tmp_path / "models", tmp_path / "images"
-    models.mkdir()
+    models, images = tmp_path / "models", tmp_path / "images"  # made by the release
     card = release_characters(tmp_path / "run", held_out_file, models, images, mnist_dir, "chartest")
     assert card["classes"] == list(CLASSES)
     assert 0.05 <= card["calibration"]["temperature"] <= 20

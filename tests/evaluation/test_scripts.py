@@ -37,8 +37,7 @@ def test_a_scripts_run_is_trained_without_mnist_released_and_measured(
     assert tuple(metrics["classes"]) == CLASSES  # trained on the corpus alone: no MNIST digits
     assert metrics["train_size"] + metrics["val_size"] == len(CLASSES) * 8
 
-    models, images = tmp_path / "models", tmp_path / "images"
-    models.mkdir()
+    models, images = tmp_path / "models", tmp_path / "images"  # made by the release
     card = release_scripts(tmp_path / "run", held_file, models, images, "scripttest")
     assert card["classes"] == list(CLASSES) and 0.05 <= card["calibration"]["temperature"] <= 20
     charsets = card["held_out"]["charsets"]

@@ -65,6 +65,7 @@ def release_scripts(
     """Ship a `rthdr train --corpus SCRIPTS.npz` run as NAME.onnx (and NAME.int8.onnx where INT8
     keeps its accuracy), calibrated on its validation split, with NAME.card.json, .card.md and plots."""
     run, models, images = Path(run_dir), Path(models_dir), Path(images_dir) / name
+    models.mkdir(parents=True, exist_ok=True)
     images.mkdir(parents=True, exist_ok=True)
     metrics = json.loads((run / "metrics.json").read_text())
     config, classes = metrics["config"], tuple(metrics["classes"])
