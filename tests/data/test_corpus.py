@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
+from skimage.morphology import skeletonize
 
 from rthdr.cli.main import main
 from rthdr.core.charsets import SCRIPT_DIGITS
+from rthdr.core.preprocess import to_model_input
 from rthdr.data import corpus, fonts
 
 
@@ -53,6 +56,30 @@ def test_same_seed_same_bytes_other_seed_other_images(small: corpus.Corpus) -> N
     assert again.families.tobytes() == small.families.tobytes()
     other = corpus.generate(2, "alphanumeric", "train", seed=1, progress=False)
     assert other.images.tobytes() != small.images.tobytes()
+
+
+def _width_spread(image: np.ndarray) -> float:
+    """How much the stroke width varies along the glyph: the spread of the ink's distance to the
+    paper on its centre line, a share of its mean."""
+    ink = image > 0.5
+    depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 5)[skeletonize(ink)]
+    return float(depth.std() / depth.mean())
+
+
+def test_a_redrawn_glyph_is_the_same_shape_drawn_with_an_even_pen(corpus_fonts: None) -> None:
+    serif = next(f for f in fonts.FAMILIES if f.name == "Liberation Serif")
+    glyph = fonts.render(fonts.installed_files(serif)[1], "R", 40, corpus.CANVAS)  # bold: thick and thin
+    shape = to_model_input(np.round(glyph * 255).astype(np.uint8), dark_ink=False)[0].ravel()
+    for seed in range(5):
+        pen = corpus.redrawn(glyph, np.random.default_rng(seed))
+        assert pen.shape == glyph.shape and pen.dtype == np.float32 and pen.max() > 0.9
+        assert _width_spread(pen) < 0.75 * _width_spread(glyph)  # a round pen, not the font's contrast
+        drawn = to_model_input(np.round(pen * 255).astype(np.uint8), dark_ink=False)[0].ravel()
+        assert np.corrcoef(shape, drawn)[0, 1] > 0.5  # still the R, where the preprocessing puts it
+    again = corpus.redrawn(glyph, np.random.default_rng(0))
+    assert np.array_equal(again, corpus.redrawn(glyph, np.random.default_rng(0)))
+    blank = np.zeros_like(glyph)
+    assert corpus.redrawn(blank, np.random.default_rng(0)) is blank  # nothing to trace: kept
 
 
 def test_validation_draws_only_held_out_families(corpus_fonts: None) -> None:

@@ -36,7 +36,7 @@ from rthdr.core.charsets import (
 )
 from rthdr.core.decode import InputError
 from rthdr.core.preprocess import to_model_input
-from rthdr.data import augment, fonts, hershey, styles
+from rthdr.data import augment, fonts, hershey, styles, trace
 from rthdr.data.mnist import train_validation_split
 
 # The classes (EMNIST "balanced", `none` last) are the serving core's: rthdr.core.charsets.
@@ -45,6 +45,7 @@ SYMBOLS = "+-=%&#@?!*"
 SPLITS = ("train", "validation")
 TEMPLATE_SHARE = 0.25  # of the samples of a digit that has pen templates (styles.TEMPLATES)
 CANVAS = 64  # pixels a glyph is drawn and augmented on, before the preprocessing makes it 28x28
+PEN_SHARE = 0.25  # of the font glyphs traced into strokes and drawn again with a round pen
 
 SCRIPTS = "scripts"  # the script model's corpus: the digits of every other script, and none
 CORPUS_CHARSETS = (*(c for c in CHARSETS if c not in SCRIPT_CHARSETS), SCRIPTS)
@@ -92,6 +93,21 @@ class Source:
     draw: Draw
 
 
+def redrawn(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A glyph traced into strokes and drawn again with a random round pen, as a pen on the page
+    draws it: even width, round ends, no serifs or contrast. Fonts draw none of that, so without it
+    a letter drawn on the page looked like nothing in training (docs/corpus.md). A glyph with
+    nothing to trace is kept as it is."""
+    strokes = trace.trace(image)
+    return _pen_drawn(strokes, rng) if strokes else image
+
+
+def _pen_drawn(strokes: Sequence[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Strokes drawn with a random round pen (styles.pen_width), a hand's tremor in its points."""
+    width = styles.pen_width(rng, CANVAS)
+    return hershey.draw_strokes(list(strokes), CANVAS, width, rng, tremor=rng.uniform(0, 0.01))
+
+
 def _font_source(family: fonts.Family, wanted: frozenset[str]) -> Source | None:
     files = fonts.installed_files(family)
     if family.name in fonts.CAPITALS_ONLY:
@@ -102,7 +118,8 @@ def _font_source(family: fonts.Family, wanted: frozenset[str]) -> Source | None:
     def draw(char: str, rng: np.random.Generator) -> np.ndarray:
         choices = [p for p in files if char in has[p]]
         path = choices[int(rng.integers(len(choices)))]
-        return fonts.render(path, char, int(rng.integers(30, 45)), CANVAS)
+        image = fonts.render(path, char, int(rng.integers(30, 45)), CANVAS)
+        return redrawn(image, rng) if rng.random() < PEN_SHARE else image
 
     return Source(family.name, chars, draw) if chars else None
 
@@ -111,8 +128,7 @@ def _hershey_source(name: str) -> Source:
     font = hershey.load(name)
 
     def draw(char: str, rng: np.random.Generator) -> np.ndarray:
-        width = styles.pen_width(rng, CANVAS)
-        return hershey.draw_strokes(font[char].strokes, CANVAS, width, rng, tremor=rng.uniform(0, 0.01))
+        return _pen_drawn(font[char].strokes, rng)
 
     return Source(f"Hershey {name}", frozenset(font), draw)
 

@@ -20,7 +20,8 @@ NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 
 
 
 def skeleton(image: np.ndarray) -> np.ndarray:
-    """The one-pixel-wide centre lines of a (28, 28) ink-bright image, at UPSCALE times its size."""
+    """The one-pixel-wide centre lines of a square ink-bright image (an MNIST digit, a corpus
+    glyph), at UPSCALE times its size."""
     size = image.shape[0] * UPSCALE
     big = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR), np.float32)
     return skeletonize(big > INK * max(float(big.max()), 1.0))
@@ -48,7 +49,7 @@ def _next(path: list[tuple[int, int]], options: list[tuple[int, int]]) -> tuple[
 
 
 def trace(image: np.ndarray) -> list[np.ndarray]:
-    """A (28, 28) ink-bright digit's strokes, in drawing order: float (n, 2) x, y arrays in the
+    """A square ink-bright image's strokes, in drawing order: float (n, 2) x, y arrays in the
     image's pixel coordinates. Paths of under three pixels (skeleton spurs) are dropped."""
     on = {(int(y), int(x)) for y, x in zip(*np.nonzero(skeleton(image)), strict=True)}
     left = set(on)
