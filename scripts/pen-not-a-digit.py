@@ -10,10 +10,11 @@ The pen-drawn sets: the held-out font families (data/corpus-validation.npz, from
 --out data/corpus-validation.npz --per-class 400 --split validation`) traced into strokes and drawn
 again as the page draws them; Hershey's validation fonts (their own pen paths); and MNIST's first
 5,000 test digits, traced. None of them is trained on by either model. The served weight was chosen
-on the second table's sets, from the training side: the held-out 1/12 of the corpus both models were
-trained on (data/corpus36.npz, made by commit 4182a47's `rthdr data corpus --per-class 1500 --seed 0`:
-docs/corpus.md), split as `rthdr train --corpus` splits it, and MNIST's validation digits, traced:
-the lowest weight that flags at most 1 % of the digits in both.
+on the second table's sets, from the training side: the held-out 1/12 of the corpus charnet was
+trained on (data/corpus.npz, made by `rthdr data corpus --out data/corpus.npz --per-class 1500`:
+docs/corpus.md), split as `rthdr train --corpus` splits it (strokenet-chars was trained on the same
+split of an earlier corpus of the same size, so neither model has seen these), and MNIST's
+validation digits, traced: the lowest weight that flags at most 1 % of the digits in both.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from rthdr.data.mnist import load_mnist, train_validation_split
 from rthdr.evaluation.strokes import featurize, hershey_glyphs, rendered_inputs, traced
 
 HELD_OUT_FONTS = Path("data/corpus-validation.npz")
-TRAINING_CORPUS = Path("data/corpus36.npz")
+TRAINING_CORPUS = Path("data/corpus.npz")
 MNIST_DIGITS = 5000
 PICTURE_WEIGHTS = (1.0, 0.95, 0.9, 0.75, 0.5, 0.25, 0.0)  # 1: the picture alone
 assert CHECK_IMAGE_WEIGHT in PICTURE_WEIGHTS

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from rthdr.core.inference import DEFAULT_CHARACTER_STROKE_MODEL, StrokeClassifier
 from rthdr.core.strokes import render
 from rthdr.data import hershey
 from tests.api.test_page_charset import LETTERS, bars, choose, letters_served  # noqa: F401 (a fixture)
@@ -128,12 +129,12 @@ def test_a_letter_in_digits_mode_is_not_a_digit_on_device(
 def test_in_digits_a_pen_drawn_letter_is_checked_from_its_strokes_on_device_too(
     page: tuple[object, list[str]], live_server: str, corpus_fonts: None
 ) -> None:
-    """A b in Hershey's scriptc, its picture and strokes: the picture alone passes for a digit, the
+    """A Q in Hershey's scriptc, its picture and strokes: the picture alone passes for a digit, the
     strokes make it "not a digit" (CHECK_IMAGE_WEIGHT), in the browser as on the server."""
     page, problems = page
     on_device_offline(page)
     page.unroute(API)  # the explainer graph loads when first asked for
-    strokes = [[[float(x), float(y)] for x, y in s] for s in hershey.load("scriptc")["b"].strokes]
+    strokes = [[[float(x), float(y)] for x, y in s] for s in hershey.load("scriptc")["Q"].strokes]
     picture = render([np.array(s) for s in strokes])
     url = "data:image/png;base64," + base64.b64encode(encode(picture)).decode()
     mine = page.evaluate(READ_ON_DEVICE, [url, strokes, "digits"])
@@ -143,7 +144,7 @@ def test_in_digits_a_pen_drawn_letter_is_checked_from_its_strokes_on_device_too(
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=30) as answer:
         served = json.load(answer)
-    assert served["reason"] == "not_a_digit" and served["looks_like"] == "b", served
+    assert served["reason"] == "not_a_digit" and served["looks_like"] == "Q", served
     for key in ("digit", "reason", "looks_like", "uncertain"):
         assert mine[key] == served[key], (key, mine, served)
     assert problems == []
@@ -211,14 +212,17 @@ def test_without_a_character_model_letters_stay_on_the_server(page: tuple[object
 def test_alphanumeric_is_fused_on_device_as_on_the_server(
     page: tuple[object, list[str]], live_server: str
 ) -> None:
-    """Alphanumeric fuses with the strokes' weight of its own (the card's: the picture weighs 0 there)."""
+    """Alphanumeric fuses with the strokes' weight of its own: the card's, not letters'."""
     page, problems = page
     choose(page, "alphanumeric")
     shown, asked = offline_answer(page, "H")
     assert asked == []
     mine, served = compared_with_the_server(page, live_server, "alphanumeric", shown)
     ours, theirs = mine["sources"], served["sources"]
-    assert theirs["strokes"] is not None and ours["image_weight"] == theirs["image_weight"] == 0.0
+    card = StrokeClassifier(DEFAULT_CHARACTER_STROKE_MODEL)
+    weight = card.fusion_in("alphanumeric")[0]
+    assert weight != card.fusion_in("letters")[0]
+    assert theirs["strokes"] is not None and ours["image_weight"] == theirs["image_weight"] == weight
     for source in ("image", "strokes", "fused"):
         assert ours[source]["character"] == theirs[source]["character"], (source, ours, theirs)
         assert abs(ours[source]["confidence"] - theirs[source]["confidence"]) <= 1e-3, (source, ours, theirs)
