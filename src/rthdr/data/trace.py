@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from skimage.morphology import skeletonize
 from tqdm import tqdm
 
 UPSCALE = 2  # the skeleton is taken at twice MNIST's size: smoother paths, fewer spurs
@@ -21,7 +20,10 @@ NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 
 
 def skeleton(image: np.ndarray) -> np.ndarray:
     """The one-pixel-wide centre lines of a square ink-bright image (an MNIST digit, a corpus
-    glyph), at UPSCALE times its size."""
+    glyph), at UPSCALE times its size. scikit-image comes with the train extra, imported here so
+    that the CLI (which lists the corpus options) still starts where only serving is installed."""
+    from skimage.morphology import skeletonize
+
     size = image.shape[0] * UPSCALE
     big = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR), np.float32)
     return skeletonize(big > INK * max(float(big.max()), 1.0))
