@@ -88,7 +88,10 @@ def test_a_stopped_job_keeps_its_rows_and_resume_finishes_it(tmp_path: Path, suf
         str(out),
     ]
     job = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    time.sleep(2)  # started, and some way in (a number takes ~35 ms)
+    started = [out, out.with_name(out.name + ".partial")]  # Parquet writes to .partial until closed
+    deadline = time.monotonic() + 60  # the first rows: not a fixed sleep, which a busy CI machine outruns
+    while not any(p.exists() for p in started) and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     job.send_signal(signal.SIGTERM)
     _, err = job.communicate(timeout=60)
     assert job.returncode == 130, err
