@@ -44,7 +44,8 @@ def test_quick_benchmark_measures_model_and_http(tmp_path: Path) -> None:
         assert mixed["predict_mixed"]["error_count"] == 0 and mixed["p99_ratio"] > 0
     versions = {row["version"] for row in saved["peer"]}
     assert versions == {"rthdr", "Flask + gunicorn peer"}
-    assert all(row["error_count"] == 0 and row["requests"] > 0 for row in saved["peer"])
+    failed = [row for row in saved["peer"] if row["error_count"] or not row["requests"]]
+    assert not failed, failed  # which server, at what concurrency, and wrk's kinds of error
     markdown = (tmp_path / "benchmarks.md").read_text()
     assert "`digitnet.int8.onnx` (served)" in markdown and "`digitnet.onnx` (float)" in markdown
     assert "## End to end over HTTP" in markdown and "## Mixed load" in markdown

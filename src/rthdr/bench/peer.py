@@ -5,7 +5,7 @@ a resize to 28x28: no centring, no preview image, no limits, no metrics (issue 2
 MNIST's polarity from a dark-on-white drawing by inverting it. `rthdr bench` serves it beside the
 service and loads both in turns (rthdr.bench.versus.in_turns).
 
-    gunicorn --workers 2 --bind 127.0.0.1:8001 rthdr.bench.peer:app
+    gunicorn --preload --workers 2 --bind 127.0.0.1:8001 'rthdr.bench.peer:loaded_app()'
 """
 
 from __future__ import annotations
@@ -49,6 +49,14 @@ def model() -> Any:
     return _model
 
 
+def loaded_app() -> Flask:
+    """The app with its network loaded: under `gunicorn --preload` this runs once, before the workers
+    fork, so none of them answers its first requests late while it imports torch (on a busy machine
+    longer than wrk's timeout: errors that are start-up, not serving)."""
+    model()
+    return app
+
+
 @app.get("/healthz")
 def healthz() -> Any:
     return jsonify(status="ok")
@@ -72,7 +80,7 @@ def serving_peer(weights: Path = SHIPPED_WEIGHTS, timeout: float = 60) -> Iterat
     """The peer under gunicorn on a free port, once it answers; stopped on exit."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"]
-    command += ["--log-level", "warning", "rthdr.bench.peer:app"]
+    command += ["--preload", "--log-level", "warning", "rthdr.bench.peer:loaded_app()"]
     process = subprocess.Popen(command, env={**os.environ, WEIGHTS_ENV: str(weights)})
     url = f"http://127.0.0.1:{port}"
     try:
