@@ -97,7 +97,9 @@ def test_the_shipped_character_model_measures_what_its_card_says(mnist_test) -> 
 
 
 @pytest.mark.slow
-def test_digits_mode_as_served_keeps_the_digit_models_answers(mnist_dir: Path, corpus_files) -> None:
+def test_digits_mode_as_served_keeps_the_digit_models_answers(
+    mnist_dir: Path, mnist_test: tuple[np.ndarray, np.ndarray], corpus_files
+) -> None:
     """charset=digits: the digit model answers (its card's test accuracy, exactly), the character
     model only flags: most letters and none are flagged, few MNIST answers are."""
     from rthdr.core.inference import DEFAULT_MODEL
@@ -109,6 +111,12 @@ def test_digits_mode_as_served_keeps_the_digit_models_answers(mnist_dir: Path, c
     )
     mnist = report["MNIST test"]
     assert mnist["accuracy"] == pytest.approx(digits.card["int8"]["test_accuracy"], abs=1e-9)
+    by_digit = mnist["not_a_digit_by_digit"]  # the digits' shares, adding up to the reason's count
+    per_digit = np.bincount(mnist_test[1], minlength=10)
+    assert list(by_digit) == list("0123456789")
+    assert sum(by_digit[d] * per_digit[i] for i, d in enumerate(by_digit)) == pytest.approx(
+        mnist["reasons"].get("not_a_digit", 0)
+    )
     assert mnist["uncertain_share"] < 0.02 and mnist["errors_flagged"] > 0.5
     others = report["corpus letters and none"]
     assert (

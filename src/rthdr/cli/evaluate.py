@@ -177,6 +177,8 @@ def run_digits_mode(args: argparse.Namespace) -> int:
                 f"; accuracy {100 * r['accuracy']:.2f} %, {100 * r['errors_flagged']:.0f} % of its {r['errors']} "
                 f"errors flagged, {100 * r['accuracy_when_not_uncertain']:.2f} % right when not"
             )
+            worst = sorted(r["not_a_digit_by_digit"].items(), key=lambda item: -item[1])[:3]
+            line += "; flagged not_a_digit most: " + ", ".join(f"{d} {100 * v:.1f} %" for d, v in worst)
         print(line)
     print(f"wrote {out / 'digits.json'}")
     return 0

@@ -199,11 +199,18 @@ def evaluate_digits_mode(
         }
         if labels is not None:
             wrong = np.array([int(r.character) != label for r, label in zip(readings, labels, strict=True)])
+            not_a_digit = np.array([r.reason == "not_a_digit" for r in readings])
             figures |= {
                 "accuracy": float(1 - wrong.mean()),
                 "errors": int(wrong.sum()),
                 "errors_flagged": float(uncertain[wrong].mean()) if wrong.any() else 1.0,
                 "accuracy_when_not_uncertain": float(1 - wrong[~uncertain].mean()),
+                # which digits the check takes for something else: in fonts, 0 for O and 1 for I
+                "not_a_digit_by_digit": {
+                    d: float(not_a_digit[labels == i].mean())
+                    for i, d in enumerate(DIGITS)
+                    if (labels == i).any()
+                },
             }
         report[name] = figures
     return report
