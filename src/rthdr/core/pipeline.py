@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from rthdr.core.charsets import DOT_ZERO_CHARSETS, charset_characters, class_of
-from rthdr.core.decode import DEFAULT_MAX_PIXELS, InputError, decode_image
+from rthdr.core.decode import DEFAULT_MAX_PIXELS, DecodedImage, InputError, decode_image
 from rthdr.core.inference import Classifier, Prediction, shipped_classifier
 from rthdr.core.preprocess import Square, to_model_input
 from rthdr.core.segment import Classify, Digit, OneDigit, segment
@@ -39,15 +39,19 @@ def scaled(square: Square, factor: float) -> Square:
     return (square[0] * factor, square[1] * factor, square[2] * factor)
 
 
-def _prepare_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
+def decode_timed(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[DecodedImage, float]:
+    """The first stage of preparing image bytes: the decoded image, and how long it took (ms)."""
     start = time.perf_counter()
     decoded = decode_image(data, max_pixels)
-    decoded_at = time.perf_counter()
+    return decoded, (time.perf_counter() - start) * 1000
+
+
+def prepare_decoded(decoded: DecodedImage, decode_ms: float) -> Prepared:
+    """The second stage: a decoded image -> the model input, its region in the original's pixels."""
+    start = time.perf_counter()
     model_input, square = to_model_input(decoded.grey)
-    done = time.perf_counter()
-    return Prepared(
-        model_input, scaled(square, decoded.scale), (decoded_at - start) * 1000, (done - decoded_at) * 1000
-    )
+    preprocess_ms = (time.perf_counter() - start) * 1000
+    return Prepared(model_input, scaled(square, decoded.scale), decode_ms, preprocess_ms)
 
 
 def _prepare_pixels(pixels: np.ndarray) -> Prepared:
@@ -89,7 +93,9 @@ def prepare_stroke_number(strokes: Strokes) -> tuple[PreparedNumber, list[Group]
 
 def prepare(image: bytes | np.ndarray, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepared:
     """Image file bytes, or a 28x28 pixel array (0 = background), -> the model input."""
-    return _prepare_pixels(image) if isinstance(image, np.ndarray) else _prepare_bytes(image, max_pixels)
+    if isinstance(image, np.ndarray):
+        return _prepare_pixels(image)
+    return prepare_decoded(*decode_timed(image, max_pixels))
 
 
 @dataclass(frozen=True)

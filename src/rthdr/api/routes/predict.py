@@ -7,6 +7,7 @@ import time
 import numpy as np
 from fastapi import APIRouter, Request
 
+from rthdr.api.batcher import next_stage
 from rthdr.api.dependencies import (
     CharsetParam,
     ExplainParam,
@@ -35,7 +36,7 @@ from rthdr.core.characters import (
 from rthdr.core.charsets import DEFAULT_CHARSET, DIGITS, SCRIPT_CHARSETS
 from rthdr.core.explain import explain_reading as heatmap
 from rthdr.core.inference import StrokeClassifier, fuse
-from rthdr.core.pipeline import png_data_url, prepare, prepare_strokes
+from rthdr.core.pipeline import decode_timed, png_data_url, prepare, prepare_decoded, prepare_strokes
 from rthdr.core.strokes import features
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
@@ -70,10 +71,16 @@ async def predict(
     reader = models.readers.for_charset(charset)
     require_charset(charset, reader is not None)
     drawing = await read_drawing(request)
-    # on the loop: see rthdr.api.batcher
-    if drawing.image is not None:
+    # On the loop, in stages: see rthdr.api.batcher.
+    await next_stage()
+    if isinstance(drawing.image, bytes):
         image: bytes | np.ndarray = drawing.image
-        prepared = prepare(image, models.settings.max_image_pixels)
+        decoded, decode_ms = decode_timed(drawing.image, models.settings.max_image_pixels)
+        await next_stage()
+        prepared = prepare_decoded(decoded, decode_ms)
+    elif drawing.image is not None:  # pixels
+        image = drawing.image
+        prepared = prepare(image)
     else:
         assert drawing.strokes is not None
         prepared, image = prepare_strokes(drawing.strokes)
@@ -95,6 +102,7 @@ async def predict(
             )
     (reading,) = read_characters(charset, digit_outputs, character_outputs, classes)
     inference_ms = (time.perf_counter() - inference_started) * 1000
+    await next_stage()
     answered_by = models.predictor.classifier if digits or reader is None else reader.classifier
     PREDICTIONS.labels(reading.character).inc()
     review_id = None
@@ -108,6 +116,8 @@ async def predict(
             answered_by.version,
             reading.uncertain,
         )
+    preview = png_data_url(prepared.model_input)
+    await next_stage()
     return PredictResponse(
         charset=charset,
         character=reading.character,
@@ -118,7 +128,7 @@ async def predict(
         uncertain=reading.uncertain,
         reason=reading.reason,
         looks_like=reading.looks_like,
-        preprocessed=png_data_url(prepared.model_input),
+        preprocessed=preview,
         region=[round(v, 1) for v in prepared.region],
         heatmap=HeatmapOut.of(heatmap(reading, prepared.model_input, answered_by)) if explain else None,
         model=ModelRef.of(answered_by),
