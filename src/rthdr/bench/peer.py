@@ -10,8 +10,10 @@ service and loads both in turns (rthdr.bench.versus.in_turns).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -32,6 +34,10 @@ from rthdr.core.inference import SHIPPED_WEIGHTS
 
 WEIGHTS_ENV = "RTHDR_PEER_WEIGHTS"
 WORKERS = 2
+# Workers forked from a master that loaded torch (--preload) hang in Python's exit, on a lock of a
+# thread the fork left behind; gunicorn kills them once this grace is over, and then exits itself.
+# A bench request lasts milliseconds, so no answer is cut short.
+GRACE_S = 2
 app = Flask(__name__)
 _model: Any = None
 
@@ -80,8 +86,10 @@ def serving_peer(weights: Path = SHIPPED_WEIGHTS, timeout: float = 60) -> Iterat
     """The peer under gunicorn on a free port, once it answers; stopped on exit."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"]
-    command += ["--preload", "--log-level", "warning", "rthdr.bench.peer:loaded_app()"]
-    process = subprocess.Popen(command, env={**os.environ, WEIGHTS_ENV: str(weights)})
+    command += ["--preload", "--graceful-timeout", str(GRACE_S), "--log-level", "warning"]
+    command += ["rthdr.bench.peer:loaded_app()"]
+    # A session of its own: should its master have to be killed, its workers go with it.
+    process = subprocess.Popen(command, env={**os.environ, WEIGHTS_ENV: str(weights)}, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -100,6 +108,8 @@ def serving_peer(weights: Path = SHIPPED_WEIGHTS, timeout: float = 60) -> Iterat
         yield url
     finally:
         stop(process)
+        with contextlib.suppress(ProcessLookupError):  # whatever of the group outlived its master
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def versus_peer(service_url: str, quick: bool) -> list[dict[str, Any]]:
