@@ -153,7 +153,7 @@ def test_the_latin_corpus_is_unchanged_by_the_scripts(small: corpus.Corpus) -> N
 def test_a_capitals_only_family_draws_no_lower_case_class(corpus_fonts: None) -> None:
     """Tomson Talks draws 'b' as a capital B: under the label 'b' it would teach a wrong shape."""
     family = next(f for f in fonts.FAMILIES if f.name in fonts.CAPITALS_ONLY)
-    source = corpus._font_source(family, corpus.LATIN_GLYPHS, corpus.PEN_SHARE)
+    source = corpus._font_source(family, corpus.LATIN_GLYPHS, corpus.PEN_SHARE["train"])
     assert source is not None and {"B", "Q", "7"} <= source.chars
     assert not source.chars & {"a", "b", "d", "q", "r", "t"}
     assert {"c", "o", "s"} <= source.chars  # merged with their capitals: a capital's shape is right
